@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RegistryConfig(AppConfig):
+    verbose_name = "单位台账"
+    name = "registry"
+    default_auto_field = "django.db.models.BigAutoField"

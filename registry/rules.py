@@ -1,0 +1,93 @@
+"""Domain checks owned by the registry: the unified social credit code and text normalisation.
+
+Forms, API serializers and Excel imports all call these; none of them re-implements a check.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+# GB 32100-2015: 31 characters (no I, O, Z, S, V) and the weights of the 17 leading positions.
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+
+
+def normalize_text(value: object) -> str:
+    """Full-width characters to half-width (NFKC), stray spaces removed from both ends and inside codes."""
+    if value is None:
+        return ""
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def normalize_code(value: object) -> str:
+    """A code as typed or pasted: half-width, upper case, no blanks anywhere."""
+    return re.sub(r"\s+", "", normalize_text(value)).upper()
+
+
+def looks_like_excel_number(value: str) -> bool:
+    """True for what Excel makes of a long code stored as a number, e.g. ``4.40802E+17``."""
+    return bool(_SCIENTIFIC.match(value))
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(
+        CREDIT_CODE_ALPHABET.index(ch) * w for ch, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True)
+    )
+    return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def validate_credit_code(value: object) -> str:
+    """Return the normalised 18-character code, or raise ValidationError with a Chinese message."""
+    code = normalize_code(value)
+    if looks_like_excel_number(code):
+        raise ValidationError(
+            _("统一社会信用代码被 Excel 转成了数字（%(value)s），请把该列设为文本后重新填写。"),
+            code="excel_number",
+            params={"value": code},
+        )
+    if len(code) != 18:
+        raise ValidationError(
+            _("统一社会信用代码应为 18 位，当前为 %(length)s 位。"),
+            code="length",
+            params={"length": len(code)},
+        )
+    bad = sorted({ch for ch in code if ch not in CREDIT_CODE_ALPHABET})
+    if bad:
+        raise ValidationError(
+            _("统一社会信用代码含有不允许的字符：%(chars)s（不使用 I、O、Z、S、V）。"),
+            code="charset",
+            params={"chars": "、".join(bad)},
+        )
+    expected = credit_code_check_char(code[:17])
+    if code[17] != expected:
+        raise ValidationError(
+            _("统一社会信用代码校验位错误：最后一位应为 %(expected)s，请核对。"),
+            code="checksum",
+            params={"expected": expected},
+        )
+    return code
+
+
+# Thresholds from 中国共产党支部工作条例 and local practice. Every app reads them from here.
+OWN_ORG_MIN_FULL_MEMBERS = 3  # 3+ 正式党员 → set up its own 党支部 (单建)
+BRANCH_COMMITTEE_MIN_FULL_MEMBERS = 7  # 7+ 正式党员 → elect a 支部委员会
+BRANCH_MAX_MEMBERS = 50  # a 党支部 normally has at most 50 members
+GENERAL_BRANCH_MIN_MEMBERS = 50  # 50–100 → 党总支
+COMMITTEE_MIN_MEMBERS = 100  # 100+ → 基层党委
+JOINT_MAX_UNITS = 5  # a 联合党支部 normally covers at most 5 units
+TERM_WARNING_DAYS = 90  # committee terms ending within this many days are flagged
+
+
+def enterprise_warnings(*, full_members: int, party_members: int, coverage: str) -> list[str]:
+    """Advisory rules about one enterprise, as Chinese sentences (shown on the record, never blocking)."""
+    out = []
+    if full_members >= OWN_ORG_MIN_FULL_MEMBERS and coverage != "single":
+        out.append(_("有正式党员 %(n)s 名（3 名以上），应单独组建党组织。") % {"n": full_members})
+    elif party_members > 0 and coverage in ("none", "work") and full_members < OWN_ORG_MIN_FULL_MEMBERS:
+        out.append(_("有党员 %(n)s 名但尚未建立党组织，可与邻近单位联合组建。") % {"n": party_members})
+    return out

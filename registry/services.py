@@ -1,0 +1,120 @@
+"""Writes that can change coverage. Each is one named thing, in a transaction, recording the recompute request."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import AboveScalePeriod, Enterprise
+from .outbox import request_recompute
+
+ENTERPRISE_FIELDS = (
+    "name",
+    "credit_code",
+    "category",
+    "economic_type",
+    "industry",
+    "area",
+    "employees",
+    "established_on",
+    "deregistered_on",
+    "address",
+    "contact_person",
+    "contact_phone",
+)
+
+
+def _earliest(*dates: dt.date | None) -> dt.date | None:
+    found = [d for d in dates if d is not None]
+    return min(found) if found else None
+
+
+@transaction.atomic
+def create_enterprise(
+    *, above_scale: bool = False, above_scale_since: dt.date | None = None, **fields: Any
+) -> Enterprise:
+    """Create an enterprise; when ``above_scale`` it is 规上 from ``above_scale_since`` or its founding date."""
+    enterprise = Enterprise(**fields)
+    enterprise.full_clean()
+    enterprise.save()
+    if above_scale:
+        AboveScalePeriod.objects.create(
+            enterprise=enterprise, start=above_scale_since or enterprise.established_on
+        )
+    request_recompute(area=enterprise.area_id, since=enterprise.established_on)
+    return enterprise
+
+
+@transaction.atomic
+def update_enterprise(
+    *,
+    enterprise: Enterprise,
+    above_scale: bool | None = None,
+    above_scale_since: dt.date | None = None,
+    **fields: Any,
+) -> Enterprise:
+    """Change an enterprise's fields; a change of 规上 status holds from ``above_scale_since`` or today."""
+    old = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    for name, value in fields.items():
+        setattr(enterprise, name, value)
+    enterprise.full_clean()
+    enterprise.save()
+    touched: list[dt.date | None] = []
+    if above_scale is not None:
+        touched.append(
+            set_above_scale(enterprise=enterprise, above_scale=above_scale, since=above_scale_since)
+        )
+    for name in ("established_on", "deregistered_on"):
+        if getattr(old, name) != getattr(enterprise, name):
+            touched += [getattr(old, name), getattr(enterprise, name)]
+    if old.area_id != enterprise.area_id or old.category != enterprise.category:
+        # The firm moves between populations for its whole life.
+        touched += [old.established_on, enterprise.established_on]
+        request_recompute(area=old.area_id, since=_earliest(*touched))
+    since = _earliest(*touched)
+    if since is not None:
+        request_recompute(area=enterprise.area_id, since=since)
+    return enterprise
+
+
+def set_above_scale(
+    *, enterprise: Enterprise, above_scale: bool, since: dt.date | None = None
+) -> dt.date | None:
+    """Make the dated 规上 status hold (or stop) from ``since`` (default today). Returns the date if anything changed."""
+    since = since or timezone.localdate()
+    periods = list(enterprise.above_scale_periods.order_by("start"))
+    current = next((p for p in periods if p.holds_on(since)), None)
+    if above_scale and current is None:
+        later = next((p for p in periods if p.start > since), None)
+        if later is not None:
+            later.start = since
+            later.save(update_fields=["start"])
+        else:
+            AboveScalePeriod.objects.create(enterprise=enterprise, start=since)
+        return since
+    if not above_scale and current is not None:
+        if current.start >= since:
+            current.delete()
+        else:
+            current.end = since
+            current.save(update_fields=["end"])
+        return since
+    return None
+
+
+@transaction.atomic
+def deregister_enterprise(*, enterprise: Enterprise, on: dt.date) -> Enterprise:
+    """注销/迁出: the firm leaves the population from ``on``; its open links end the same day."""
+    if on <= enterprise.established_on:
+        raise ValidationError({"deregistered_on": _("注销/迁出日期应晚于成立日期。")})
+    enterprise.deregistered_on = on
+    enterprise.save(update_fields=["deregistered_on", "updated_at"])
+    for relation in ("org_links", "instructor_assignments"):
+        getattr(enterprise, relation).filter(end__isnull=True, start__lt=on).update(end=on)
+    request_recompute(area=enterprise.area_id, since=on)
+    return enterprise
