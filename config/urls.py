@@ -1,6 +1,10 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("registry.urls")),
+    path("", include("orgs.urls")),
+    path("", include("members.urls")),
+    path("", include("reports.urls")),
 ]

@@ -40,6 +40,16 @@ class Area(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        old_path = self.path
+        self.path = (self.parent.path if self.parent else "/") + self.code + "/"
+        super().save(*args, **kwargs)
+        if old_path and old_path != self.path:
+            # Moving or renaming an area moves its whole subtree.
+            for child in Area.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
+                child.path = self.path + child.path[len(old_path) :]
+                Area.objects.filter(pk=child.pk).update(path=child.path)
+
     @property
     def depth(self) -> int:
         return self.path.count("/") - 1
@@ -52,16 +62,6 @@ class Area(models.Model):
             if parent.pk == self.pk and self.pk is not None:
                 raise ValidationError({"parent": _("上级区域不能是本区域或其下级。")})
             parent = parent.parent
-
-    def save(self, *args, **kwargs):
-        old_path = self.path
-        self.path = (self.parent.path if self.parent else "/") + self.code + "/"
-        super().save(*args, **kwargs)
-        if old_path and old_path != self.path:
-            # Moving or renaming an area moves its whole subtree.
-            for child in Area.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
-                child.path = self.path + child.path[len(old_path) :]
-                Area.objects.filter(pk=child.pk).update(path=child.path)
 
     def ancestors(self) -> list[Area]:
         codes = [c for c in self.path.strip("/").split("/")][:-1]
@@ -158,3 +158,6 @@ class RecomputeRequest(models.Model):
         verbose_name = _("重算请求")
         verbose_name_plural = _("重算请求")
         indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} ≥ {self.since}"
