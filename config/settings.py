@@ -156,6 +156,8 @@ REST_FRAMEWORK = {
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe over plain HTTP; a redirect would read as "down".
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -172,4 +174,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# Coverage engine: the first quarter the registry reports on, and the beat schedule that keeps figures fresh.
+COVERAGE_FIRST_PERIOD = env.str("COVERAGE_FIRST_PERIOD", default="2023Q1")
+CELERY_BEAT_SCHEDULE = {
+    "sweep-recompute-outbox": {"task": "reports.sweep_outbox", "schedule": 60.0},
+    "refresh-current-period": {"task": "reports.refresh_current_period", "schedule": 6 * 3600.0},
 }

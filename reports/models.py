@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from registry.models import Area, Enterprise
+from registry.numbers import percent, rounded
+
+from .choices import NUMERATOR_STATES, Numerator, Population
+
+
+class IndicatorQuerySet(models.QuerySet):
+    def valid_on(self, on: dt.date):
+        return self.filter(Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gt=on)))
+
+
+class Indicator(models.Model):
+    """A coverage indicator is data, not code: a changed definition gets new validity dates, not a rewrite."""
+
+    code = models.SlugField(_("指标代码"), max_length=60, unique=True)
+    name = models.CharField(_("指标名称"), max_length=100)
+    population = models.CharField(_("统计范围（分母）"), max_length=20, choices=Population.choices)
+    numerator = models.CharField(_("分子条件"), max_length=10, choices=Numerator.choices)
+    decimals = models.PositiveSmallIntegerField(_("小数位数"), default=1)
+    source = models.TextField(_("政策依据"), blank=True)
+    valid_from = models.DateField(_("启用日期"), default=dt.date(2000, 1, 1))
+    valid_to = models.DateField(_("停用日期"), null=True, blank=True)
+    is_headline = models.BooleanField(_("首要指标"), default=False)
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    objects = IndicatorQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("覆盖指标")
+        verbose_name_plural = _("覆盖指标")
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        return NUMERATOR_STATES[Numerator(self.numerator)]
+
+
+class Snapshot(models.Model):
+    """One indicator for one area (whole subtree) and quarter, as of the quarter's last day. Read, never recomputed."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="snapshots")
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(_("季度"), max_length=6)
+    as_of = models.DateField(_("统计日期"))
+    numerator = models.PositiveIntegerField(_("分子"))
+    denominator = models.PositiveIntegerField(_("分母"))
+    single = models.PositiveIntegerField(default=0)
+    joint = models.PositiveIntegerField(default=0)
+    work = models.PositiveIntegerField(default=0)
+    none = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("指标快照")
+        verbose_name_plural = _("指标快照")
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "area", "period"], name="snapshot_unique")
+        ]
+        indexes = [models.Index(fields=["area", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.area_id} {self.period}"
+
+    @property
+    def percent(self):
+        return percent(self.numerator, self.denominator, self.indicator.decimals)
+
+
+class MemberSnapshot(models.Model):
+    """Member figures for an area's subtree and quarter, counted where the membership is held."""
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(_("季度"), max_length=6)
+    as_of = models.DateField(_("统计日期"))
+    total = models.PositiveIntegerField(default=0)
+    full = models.PositiveIntegerField(default=0)
+    probationary = models.PositiveIntegerField(default=0)
+    female = models.PositiveIntegerField(default=0)
+    minority = models.PositiveIntegerField(default=0)
+    college_or_above = models.PositiveIntegerField(default=0)
+    under_35 = models.PositiveIntegerField(default=0)
+    mobile = models.PositiveIntegerField(default=0)
+    retired = models.PositiveIntegerField(default=0)
+    age_sum = models.PositiveBigIntegerField(default=0)
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    FIGURES = (
+        "total",
+        "full",
+        "probationary",
+        "female",
+        "minority",
+        "college_or_above",
+        "under_35",
+        "mobile",
+        "retired",
+        "age_sum",
+    )
+
+    class Meta:
+        verbose_name = _("党员统计快照")
+        verbose_name_plural = _("党员统计快照")
+        constraints = [models.UniqueConstraint(fields=["area", "period"], name="member_snapshot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.period}"
+
+    @property
+    def average_age(self):
+        return rounded(self.age_sum, self.total, 1)
+
+
+class EnterpriseState(models.Model):
+    """Each operating enterprise's coverage state at a quarter's end: the rows behind every figure."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(_("季度"), max_length=6)
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=16)
+    above_scale = models.BooleanField()
+    state = models.CharField(max_length=10)
+
+    class Meta:
+        verbose_name = _("单位覆盖状态")
+        verbose_name_plural = _("单位覆盖状态")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "enterprise"], name="enterprise_state_unique")
+        ]
+        indexes = [models.Index(fields=["period", "area"])]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.period} {self.state}"
+
+
+class PeriodLock(models.Model):
+    """A closed (锁定) quarter: its snapshots are frozen and recompute skips it."""
+
+    period = models.CharField(_("季度"), max_length=6, unique=True)
+    locked_at = models.DateTimeField(_("锁定时间"), auto_now_add=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("已锁定季度")
+        verbose_name_plural = _("已锁定季度")
+        ordering = ["-period"]
+
+    def __str__(self) -> str:
+        return self.period
+
+
+class PeriodLockEvent(models.Model):
+    """Every close and reopen of a quarter, with who and why; never edited."""
+
+    class Action(models.TextChoices):
+        CLOSE = "close", _("锁定")
+        REOPEN = "reopen", _("解锁")
+
+    period = models.CharField(_("季度"), max_length=6)
+    action = models.CharField(_("操作"), max_length=10, choices=Action.choices)
+    reason = models.TextField(_("原因"), blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("季度锁定记录")
+        verbose_name_plural = _("季度锁定记录")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.action}"

@@ -1,0 +1,69 @@
+"""Admin for superusers. Areas are managed here; everything that can change coverage is read-only here,
+because its writes must go through the services (which record the recompute request) via the pages."""
+
+from django.contrib import admin
+
+from .models import AboveScalePeriod, Area, Enterprise, RecomputeRequest
+
+
+class ReadOnlyAdminMixin:
+    """View-only in the admin: edits go through the services, never around them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "parent", "path"]
+    list_filter = ["kind", "parent"]
+    search_fields = ["name", "code", "path"]
+    list_select_related = ["parent"]
+    autocomplete_fields = ["parent"]
+    readonly_fields = ["path"]
+
+
+class AboveScalePeriodInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = AboveScalePeriod
+    extra = 0
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "name",
+        "credit_code",
+        "category",
+        "economic_type",
+        "area",
+        "established_on",
+        "deregistered_on",
+    ]
+    list_filter = ["category", "economic_type", "area__kind", "area"]
+    search_fields = ["name", "credit_code"]
+    list_select_related = ["area"]
+    date_hierarchy = "established_on"
+    inlines = [AboveScalePeriodInline]
+
+
+@admin.register(AboveScalePeriod)
+class AboveScalePeriodAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["enterprise", "start", "end"]
+    list_filter = ["enterprise__area"]
+    search_fields = ["enterprise__name", "enterprise__credit_code"]
+    list_select_related = ["enterprise"]
+
+
+@admin.register(RecomputeRequest)
+class RecomputeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["area", "since", "created_at"]
+    list_filter = ["area"]
+    search_fields = ["area__name", "area__code"]
+    list_select_related = ["area"]
+    date_hierarchy = "created_at"

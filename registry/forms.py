@@ -1,0 +1,173 @@
+"""Forms for the registry pages, and the small helpers every app's pages share.
+
+Forms validate and then call a service; they never re-implement a rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Area, Enterprise
+from .rules import normalize_code, validate_credit_code
+from .services import create_enterprise, update_enterprise
+
+DATE_FORMAT = "%Y-%m-%d"
+
+
+def style_form(form: forms.BaseForm) -> forms.BaseForm:
+    """Give a form's widgets Bootstrap classes and browser date pickers (``<input type="date">``)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.DateInput):
+            widget.input_type = "date"
+            widget.format = DATE_FORMAT
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        classes = widget.attrs.get("class", "").split()
+        if css not in classes:
+            widget.attrs["class"] = " ".join([*classes, css])
+    return form
+
+
+def add_service_errors(
+    form: forms.BaseForm, exc: ValidationError, aliases: dict[str, str] | None = None
+) -> None:
+    """Put a service's ValidationError on the form: next to the field when the form has it, else on top."""
+    aliases = aliases or {}
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            name = aliases.get(name, name)
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+class StyledFormMixin:
+    """Bootstrap classes and date pickers on every widget; rows with errors get ``has-error``."""
+
+    error_css_class = "has-error"
+    required_css_class = "required"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_form(self)
+
+
+class AreaChoiceField(forms.ModelChoiceField):
+    """Areas in tree order, indented by depth."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Area.objects.order_by("path"))
+        super().__init__(**kwargs)
+
+    def label_from_instance(self, obj: Area) -> str:
+        return "\u3000" * (obj.depth - 1) + obj.name
+
+
+class EnterpriseLabelMixin:
+    def label_from_instance(self, obj: Enterprise) -> str:
+        return f"{obj.name}（{obj.credit_code}）"
+
+
+class EnterpriseChoiceField(EnterpriseLabelMixin, forms.ModelChoiceField):
+    pass
+
+
+class EnterpriseMultipleChoiceField(EnterpriseLabelMixin, forms.ModelMultipleChoiceField):
+    pass
+
+
+def offer_enterprises_in(
+    field: forms.ModelChoiceField, *, area: Area | None, keep: Iterable[int] = ()
+) -> None:
+    """List only the enterprises of ``area``'s subtree (and ``keep``) in the widget.
+
+    The field still accepts any enterprise of its queryset; this only keeps a select from listing every unit
+    of a district.
+    """
+    if area is None:
+        return
+    keep = [int(pk) for pk in keep if str(pk).isdigit()]
+    offered = field.queryset.filter(Q(area__path__startswith=area.path) | Q(pk__in=keep))
+    choices = [(e.pk, field.label_from_instance(e)) for e in offered]
+    if not isinstance(field, forms.ModelMultipleChoiceField) and field.empty_label is not None:
+        choices.insert(0, ("", field.empty_label))
+    field.widget.choices = choices
+
+
+class EnterpriseForm(StyledFormMixin, forms.ModelForm):
+    """Create or edit an enterprise; the 规上 status is stored as dated periods by the service."""
+
+    credit_code = forms.CharField(
+        label=_("统一社会信用代码"),
+        max_length=40,
+        help_text=_("18 位，可粘贴全角字符或带空格，保存时自动规范化。"),
+    )
+    area = AreaChoiceField(label=_("所在区域"))
+    above_scale = forms.BooleanField(label=_("规模以上"), required=False)
+    above_scale_since = forms.DateField(
+        label=_("规上起始日期"),
+        required=False,
+        help_text=_("新建时留空则自成立日期起算；修改规上状态时留空则自今日起。"),
+    )
+
+    class Meta:
+        model = Enterprise
+        fields = [
+            "name",
+            "credit_code",
+            "category",
+            "economic_type",
+            "industry",
+            "area",
+            "employees",
+            "established_on",
+            "address",
+            "contact_person",
+            "contact_phone",
+        ]
+
+    def __init__(self, *args, today: dt.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+        if self.instance.pk:
+            self.fields["above_scale"].initial = self.instance.above_scale_on(self.today)
+
+    def clean_credit_code(self) -> str:
+        return validate_credit_code(normalize_code(self.cleaned_data["credit_code"]))
+
+    def save(self, commit: bool = True) -> Enterprise:
+        """Call the registry service; raises ValidationError when the service refuses."""
+        fields = {name: self.cleaned_data[name] for name in self._meta.fields}
+        above_scale = self.cleaned_data["above_scale"]
+        since = self.cleaned_data["above_scale_since"]
+        if self.instance.pk:
+            return update_enterprise(
+                enterprise=self.instance, above_scale=above_scale, above_scale_since=since, **fields
+            )
+        return create_enterprise(above_scale=above_scale, above_scale_since=since, **fields)
+
+
+class EndForm(StyledFormMixin, forms.Form):
+    """The date something ends (注销/撤销/离任…); the view names the label."""
+
+    on = forms.DateField(label=_("日期"))
+
+    def __init__(self, *args, label=None, help_text=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if label:
+            self.fields["on"].label = label
+        if help_text:
+            self.fields["on"].help_text = help_text
+        self.fields["on"].initial = timezone.localdate()

@@ -1,0 +1,165 @@
+"""Registry pages, and the thin view bases the other apps' pages share.
+
+Views parse input, call a query or a service, and render; rules live in rules.py, services.py and QuerySets.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
+from django.views.generic.detail import SingleObjectMixin
+
+from .filtersets import EnterpriseFilterSet
+from .forms import EndForm, EnterpriseForm, add_service_errors, style_form
+from .models import Enterprise
+from .rules import enterprise_warnings
+from .services import deregister_enterprise
+
+
+class FilteredListView(LoginRequiredMixin, ListView):
+    """A list filtered by a FilterSet, ``page_size`` rows a page (default 50, at most 200)."""
+
+    filterset_class: type
+    paginate_by = 50
+    max_page_size = 200
+
+    def get_paginate_by(self, queryset) -> int:
+        try:
+            size = int(self.request.GET.get("page_size", ""))
+        except ValueError:
+            return self.paginate_by
+        return max(1, min(size, self.max_page_size))
+
+    def get_queryset(self):
+        self.today = timezone.localdate()
+        self.filterset = self.filterset_class(
+            self.request.GET or None, queryset=super().get_queryset(), request=self.request
+        )
+        style_form(self.filterset.form)
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            return self.filterset.queryset.none()
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(filterset=self.filterset, today=self.today, **kwargs)
+
+
+class ServiceFormMixin:
+    """form.save() calls a service; a ValidationError it raises is shown on the form, nothing is saved."""
+
+    success_message = _("已保存“%(name)s”。")
+
+    def form_valid(self, form):
+        try:
+            self.object = form.save()
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message % {"name": self.object})
+        return HttpResponseRedirect(self.object.get_absolute_url())
+
+
+class EndView(LoginRequiredMixin, SingleObjectMixin, FormView):
+    """An "end" action (注销, 撤销, 减少, 离任) instead of delete: a date, a service call, back to the record."""
+
+    form_class = EndForm
+    date_label = _("日期")
+    date_help = ""
+    error_aliases: dict[str, str] = {}
+    success_message = _("已办理“%(name)s”。")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.object = self.get_object()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "label": self.date_label, "help_text": self.date_help}
+
+    def end(self, data: dict) -> None:
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            self.end(form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc, self.error_aliases)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message % {"name": self.object})
+        return HttpResponseRedirect(self.object.get_absolute_url())
+
+
+class EnterpriseListView(FilteredListView):
+    filterset_class = EnterpriseFilterSet
+    template_name = "registry/enterprise_list.html"
+
+    def get_queryset(self):
+        today = timezone.localdate()
+        self.queryset = (
+            Enterprise.objects.select_related("area")
+            .with_coverage(today)
+            .with_above_scale(today)
+            .with_member_counts(today)
+        )
+        return super().get_queryset()
+
+
+class EnterpriseDetailView(LoginRequiredMixin, DetailView):
+    template_name = "registry/enterprise_detail.html"
+
+    def get_queryset(self):
+        today = timezone.localdate()
+        return (
+            Enterprise.objects.select_related("area")
+            .with_coverage(today)
+            .with_above_scale(today)
+            .with_member_counts(today)
+        )
+
+    def get_context_data(self, **kwargs):
+        today = timezone.localdate()
+        enterprise = self.object
+        return super().get_context_data(
+            today=today,
+            operating=enterprise.operating_on(today),
+            org_links=enterprise.org_links.select_related("organization").order_by("-start", "pk"),
+            instructor_assignments=enterprise.instructor_assignments.active_on(today).select_related(
+                "instructor"
+            ),
+            above_scale_periods=enterprise.above_scale_periods.order_by("start"),
+            warnings=enterprise_warnings(
+                full_members=enterprise.full_members,
+                party_members=enterprise.party_members,
+                coverage=enterprise.coverage,
+            ),
+            **kwargs,
+        )
+
+
+class EnterpriseCreateView(LoginRequiredMixin, ServiceFormMixin, CreateView):
+    model = Enterprise
+    form_class = EnterpriseForm
+    template_name = "registry/enterprise_form.html"
+
+
+class EnterpriseUpdateView(LoginRequiredMixin, ServiceFormMixin, UpdateView):
+    model = Enterprise
+    form_class = EnterpriseForm
+    template_name = "registry/enterprise_form.html"
+
+
+class EnterpriseEndView(EndView):
+    model = Enterprise
+    template_name = "registry/enterprise_end.html"
+    date_label = _("注销/迁出日期")
+    date_help = _("当日起不再计入在营单位，其党组织覆盖关系和指导员联系同日结束。")
+    error_aliases = {"deregistered_on": "on"}
+    success_message = _("“%(name)s”已注销/迁出。")
+
+    def end(self, data: dict) -> None:
+        deregister_enterprise(enterprise=self.object, on=data["on"])

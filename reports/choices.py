@@ -1,0 +1,26 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Population(models.TextChoices):
+    """Which enterprises form an indicator's denominator (always the operating ones on the date)."""
+
+    ABOVE_SCALE = "above_scale", _("规模以上非公企业")
+    ENTERPRISE = "enterprise", _("非公企业")
+    SOCIAL_ORG = "social_org", _("社会组织")
+    ALL = "all", _("两新组织")
+
+
+class Numerator(models.TextChoices):
+    """Which coverage states count in the numerator."""
+
+    ORG = "org", _("建立党组织（单建 + 联建）")
+    SINGLE = "single", _("单独组建")
+    WORK = "work", _("党的工作覆盖（党组织或指导员）")
+
+
+NUMERATOR_STATES = {
+    Numerator.ORG: ("single", "joint"),
+    Numerator.SINGLE: ("single",),
+    Numerator.WORK: ("single", "joint", "work"),
+}

@@ -1,0 +1,231 @@
+"""The coverage engine: enterprise states and area figures as of a date, computed set-based.
+
+Every figure the department reports comes from here — the recompute that stores snapshots, the as-of answers of the
+API, the drill-through lists and the quarterly report all call these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import ExtractYear
+
+from members.choices import COLLEGE_OR_ABOVE, MAJORITY_ETHNICITY
+from members.models import Member
+from registry.choices import Category
+from registry.models import Area, Enterprise
+from registry.numbers import percent, rounded
+
+from .choices import Population
+
+STATES = ("single", "joint", "work", "none")
+
+
+@dataclass
+class Breakdown:
+    """How many enterprises of a population are in each coverage state."""
+
+    single: int = 0
+    joint: int = 0
+    work: int = 0
+    none: int = 0
+
+    def add(self, state: str, n: int) -> None:
+        setattr(self, state, getattr(self, state) + n)
+
+    def merge(self, other: Breakdown) -> None:
+        for state in STATES:
+            self.add(state, getattr(other, state))
+
+    @property
+    def total(self) -> int:
+        return self.single + self.joint + self.work + self.none
+
+    def count(self, states: Iterable[str]) -> int:
+        return sum(getattr(self, s) for s in states)
+
+    def as_dict(self) -> dict[str, int]:
+        return {s: getattr(self, s) for s in STATES}
+
+
+def populations_of(category: str, above_scale: bool) -> tuple[str, ...]:
+    """The populations an operating enterprise belongs to (the denominator sets)."""
+    if category == Category.ENTERPRISE:
+        return (
+            (Population.ALL, Population.ENTERPRISE, Population.ABOVE_SCALE)
+            if above_scale
+            else (
+                Population.ALL,
+                Population.ENTERPRISE,
+            )
+        )
+    return (Population.ALL, Population.SOCIAL_ORG)
+
+
+def population_q(population: str, *, above_scale_field: str = "above_scale") -> Q:
+    """Filter for rows carrying ``category`` and an ``above_scale`` flag (EnterpriseState, annotated querysets)."""
+    if population == Population.ABOVE_SCALE:
+        return Q(category=Category.ENTERPRISE, **{above_scale_field: True})
+    if population == Population.ENTERPRISE:
+        return Q(category=Category.ENTERPRISE)
+    if population == Population.SOCIAL_ORG:
+        return Q(category=Category.SOCIAL_ORG)
+    return Q()
+
+
+def enterprise_states_on(on: dt.date, enterprises=None):
+    """Values rows (pk, area_id, category, is_above_scale, coverage) of the enterprises operating on ``on``."""
+    qs = enterprises if enterprises is not None else Enterprise.objects.all()
+    return (
+        qs.operating_on(on)
+        .with_coverage(on)
+        .with_above_scale(on)
+        .values_list("pk", "area_id", "category", "is_above_scale", "coverage")
+    )
+
+
+# --- rolling figures up the area tree ---------------------------------------------------------------------------
+
+
+class AreaTree:
+    """The area tree in memory (areas are few): ancestors of each area, from the materialised paths."""
+
+    def __init__(self, areas: Iterable[tuple[int, str, str]] | None = None):
+        rows = list(areas if areas is not None else Area.objects.values_list("pk", "code", "path"))
+        self.id_by_code = {code: pk for pk, code, _ in rows}
+        self.path_by_id = {pk: path for pk, _, path in rows}
+        self._ancestors: dict[int, tuple[int, ...]] = {}
+
+    def ids(self) -> list[int]:
+        return list(self.path_by_id)
+
+    def self_and_ancestors(self, area_id: int) -> tuple[int, ...]:
+        if area_id not in self._ancestors:
+            codes = self.path_by_id[area_id].strip("/").split("/")
+            self._ancestors[area_id] = tuple(self.id_by_code[c] for c in codes if c in self.id_by_code)
+        return self._ancestors[area_id]
+
+    def subtree_ids(self, area_ids: Iterable[int]) -> set[int]:
+        prefixes = tuple(self.path_by_id[a] for a in area_ids)
+        return {pk for pk, path in self.path_by_id.items() if path.startswith(prefixes)}
+
+    def with_ancestors(self, area_ids: Iterable[int]) -> set[int]:
+        return {a for area_id in area_ids for a in self.self_and_ancestors(area_id)}
+
+
+def roll_up_states(
+    rows: Iterable[tuple[int, str, bool, str, int]], tree: AreaTree
+) -> dict[int, dict[str, Breakdown]]:
+    """From (area_id, category, above_scale, state, n) rows to area → population → Breakdown over each subtree."""
+    out: dict[int, dict[str, Breakdown]] = defaultdict(lambda: defaultdict(Breakdown))
+    for area_id, category, above_scale, state, n in rows:
+        for target in tree.self_and_ancestors(area_id):
+            for population in populations_of(category, above_scale):
+                out[target][population].add(state, n)
+    return out
+
+
+# --- member figures ---------------------------------------------------------------------------------------------
+
+
+def _years_ago(on: dt.date, years: int) -> dt.date:
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:  # 29 February
+        return on.replace(year=on.year - years, day=28)
+
+
+def member_aggregates(on: dt.date) -> dict:
+    """Aggregate expressions over active members: the figures of party statistics, as of ``on``."""
+    birthday_not_yet = Case(
+        When(
+            Q(birth_date__month__gt=on.month) | Q(birth_date__month=on.month, birth_date__day__gt=on.day),
+            then=Value(1),
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return {
+        "total": Count("pk"),
+        "full": Count("pk", filter=Q(category="full")),
+        "probationary": Count("pk", filter=Q(category="probationary")),
+        "female": Count("pk", filter=Q(gender="F")),
+        "minority": Count("pk", filter=~Q(ethnicity=MAJORITY_ETHNICITY) & ~Q(ethnicity="")),
+        "college_or_above": Count("pk", filter=Q(education__in=COLLEGE_OR_ABOVE)),
+        "under_35": Count("pk", filter=Q(birth_date__gt=_years_ago(on, 35))),
+        "mobile": Count("pk", filter=Q(is_mobile=True)),
+        "retired": Count("pk", filter=Q(retired=True)),
+        "age_sum": Sum(
+            Value(on.year) - ExtractYear("birth_date") - birthday_not_yet, output_field=IntegerField()
+        ),
+    }
+
+
+MEMBER_FIGURES = tuple(member_aggregates(dt.date(2000, 1, 1)))
+
+
+@dataclass
+class MemberFigures:
+    total: int = 0
+    full: int = 0
+    probationary: int = 0
+    female: int = 0
+    minority: int = 0
+    college_or_above: int = 0
+    under_35: int = 0
+    mobile: int = 0
+    retired: int = 0
+    age_sum: int = 0
+
+    def merge(self, values: dict) -> None:
+        for name in MEMBER_FIGURES:
+            setattr(self, name, getattr(self, name) + (values.get(name) or 0))
+
+    @property
+    def average_age(self):
+        return rounded(self.age_sum, self.total, 1)
+
+    def share(self, name: str, decimals: int = 1):
+        return percent(getattr(self, name), self.total, decimals)
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in MEMBER_FIGURES}
+
+
+def member_figures_by_area(on: dt.date, tree: AreaTree) -> dict[int, MemberFigures]:
+    """Area → member figures of its subtree, in one grouped query (by the area of the holding organisation)."""
+    out: dict[int, MemberFigures] = defaultdict(MemberFigures)
+    rows = (
+        Member.objects.active_on(on)
+        .values("organization__area_id")
+        .annotate(**member_aggregates(on))
+        .order_by()
+    )
+    for row in rows:
+        for target in tree.self_and_ancestors(row["organization__area_id"]):
+            out[target].merge(row)
+    return out
+
+
+# --- as-of answers for one area -----------------------------------------------------------------------------------
+
+
+def coverage_on(area: Area, on: dt.date) -> dict[str, Breakdown]:
+    """Population → Breakdown for ``area``'s subtree on any date, computed live (the as-of answer)."""
+    out: dict[str, Breakdown] = {p: Breakdown() for p in Population.values}
+    for _pk, _area_id, category, above_scale, state in enterprise_states_on(
+        on, Enterprise.objects.in_area(area)
+    ):
+        for population in populations_of(category, above_scale):
+            out[population].add(state, 1)
+    return out
+
+
+def members_on(area: Area, on: dt.date) -> MemberFigures:
+    figures = MemberFigures()
+    figures.merge(Member.objects.active_on(on).held_in_area(area).aggregate(**member_aggregates(on)))
+    return figures

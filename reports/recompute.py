@@ -1,0 +1,223 @@
+"""Recompute stored figures: enterprise states, indicator snapshots and member snapshots per quarter.
+
+Set-based (a handful of grouped queries per quarter, never a query per enterprise) and idempotent: rows are
+compared with what is stored and only differences are written, so a second run writes nothing. Closed quarters are
+skipped. The Celery tasks and the ``recompute`` command are thin wrappers over :func:`recompute` and
+:func:`process_outbox`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from registry.models import Enterprise, RecomputeRequest
+from registry.periods import Quarter, quarters_between
+
+from .coverage import AreaTree, enterprise_states_on, member_figures_by_area, roll_up_states
+from .models import EnterpriseState, Indicator, MemberSnapshot, PeriodLock, Snapshot
+
+logger = logging.getLogger(__name__)
+
+# An arbitrary constant shared by every recompute, so two workers never recompute at once on PostgreSQL.
+ADVISORY_LOCK_KEY = 725_001
+
+
+@dataclass
+class Written:
+    """Rows created, updated and deleted by one recompute."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.deleted
+
+    def add(self, other: Written) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.deleted += other.deleted
+
+
+def first_period() -> Quarter:
+    return Quarter.parse(getattr(settings, "COVERAGE_FIRST_PERIOD", "2023Q1"))
+
+
+def all_periods() -> list[Quarter]:
+    return quarters_between(first_period(), Quarter.current())
+
+
+def periods_since(day: dt.date) -> list[Quarter]:
+    """The quarters whose figures a change dated ``day`` can move: from its quarter to the current one."""
+    return quarters_between(max(Quarter.containing(day), first_period()), Quarter.current())
+
+
+def locked_periods() -> set[str]:
+    return set(PeriodLock.objects.values_list("period", flat=True))
+
+
+def _sync(model, existing: dict, desired: dict, fields: tuple[str, ...], now=None) -> Written:
+    """Make the stored rows equal ``desired`` (key → field dict), writing only differences."""
+    written = Written()
+    create, update = [], []
+    for key, values in desired.items():
+        row = existing.pop(key, None)
+        if row is None:
+            create.append(model(**values, **({"computed_at": now} if now else {})))
+        elif any(getattr(row, f) != values[f] for f in fields):
+            for f in fields:
+                setattr(row, f, values[f])
+            if now:
+                row.computed_at = now
+            update.append(row)
+    if create:
+        model.objects.bulk_create(create, batch_size=2000)
+    if update:
+        model.objects.bulk_update(update, [*fields, *(["computed_at"] if now else [])], batch_size=2000)
+    if existing:
+        model.objects.filter(pk__in=[r.pk for r in existing.values()]).delete()
+    written.created, written.updated, written.deleted = len(create), len(update), len(existing)
+    return written
+
+
+def recompute_period(
+    period: Quarter, *, area_ids: set[int] | None = None, tree: AreaTree | None = None
+) -> Written:
+    """Recompute one quarter; with ``area_ids`` only those subtrees' states and the figures they roll into."""
+    tree = tree or AreaTree()
+    on = period.last_day
+    key = str(period)
+    now = timezone.now()
+    written = Written()
+
+    # 1. Each enterprise's state at the quarter's end.
+    if area_ids is None:
+        scope_ids, figure_area_ids = None, set(tree.ids())
+        enterprises = Enterprise.objects.all()
+        stored = EnterpriseState.objects.filter(period=key)
+    else:
+        scope_ids = tree.subtree_ids(area_ids)
+        figure_area_ids = tree.with_ancestors(area_ids) | scope_ids
+        enterprises = Enterprise.objects.filter(area_id__in=scope_ids)
+        stored = EnterpriseState.objects.filter(period=key, area_id__in=scope_ids)
+    desired = {
+        pk: {
+            "enterprise_id": pk,
+            "period": key,
+            "area_id": area_id,
+            "category": category,
+            "above_scale": above_scale,
+            "state": state,
+        }
+        for pk, area_id, category, above_scale, state in enterprise_states_on(on, enterprises)
+    }
+    existing = {row.enterprise_id: row for row in stored}
+    if scope_ids is not None:
+        # An enterprise that moved out of the scope keeps a stale row under its old area.
+        moved = EnterpriseState.objects.filter(period=key, enterprise_id__in=desired).exclude(
+            area_id__in=scope_ids
+        )
+        existing.update({row.enterprise_id: row for row in moved})
+    written.add(_sync(EnterpriseState, existing, desired, ("area_id", "category", "above_scale", "state")))
+
+    # 2. Indicator snapshots for every affected area, rolled up from the stored states.
+    grouped = (
+        EnterpriseState.objects.filter(period=key)
+        .values_list("area_id", "category", "above_scale", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = roll_up_states(grouped, tree)
+    desired = {}
+    for indicator in Indicator.objects.valid_on(on):
+        for area_id in figure_area_ids:
+            breakdown = counts.get(area_id, {}).get(indicator.population)
+            values = breakdown.as_dict() if breakdown else {"single": 0, "joint": 0, "work": 0, "none": 0}
+            desired[(indicator.pk, area_id)] = {
+                "indicator_id": indicator.pk,
+                "area_id": area_id,
+                "period": key,
+                "as_of": on,
+                "numerator": sum(values[s] for s in indicator.states),
+                "denominator": sum(values.values()),
+                **values,
+            }
+    existing = {
+        (row.indicator_id, row.area_id): row
+        for row in Snapshot.objects.filter(period=key, area_id__in=figure_area_ids)
+    }
+    fields = ("as_of", "numerator", "denominator", "single", "joint", "work", "none")
+    written.add(_sync(Snapshot, existing, desired, fields, now))
+
+    # 3. Member figures, by the area of the holding organisation.
+    members = member_figures_by_area(on, tree)
+    desired = {}
+    for area_id in figure_area_ids:
+        figures = (
+            members[area_id].as_dict() if area_id in members else dict.fromkeys(MemberSnapshot.FIGURES, 0)
+        )
+        desired[area_id] = {"area_id": area_id, "period": key, "as_of": on, **figures}
+    existing = {
+        row.area_id: row for row in MemberSnapshot.objects.filter(period=key, area_id__in=figure_area_ids)
+    }
+    written.add(_sync(MemberSnapshot, existing, desired, ("as_of", *MemberSnapshot.FIGURES), now))
+    return written
+
+
+def recompute(*, periods: list[Quarter] | None = None, area_ids: set[int] | None = None) -> Written:
+    """Recompute ``periods`` (default: every reporting quarter up to now), skipping closed ones."""
+    written = Written()
+    locked = locked_periods()
+    tree = AreaTree()
+    for period in periods if periods is not None else all_periods():
+        if str(period) in locked:
+            continue
+        with transaction.atomic():
+            written.add(recompute_period(period, area_ids=area_ids, tree=tree))
+    return written
+
+
+def _try_lock() -> bool:
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+        return cursor.fetchone()[0]
+
+
+def process_outbox() -> Written | None:
+    """Drain the recompute outbox: every pending request coalesces into one recompute.
+
+    Returns None when another worker holds the lock (it will see the requests: they stay until processed).
+    """
+    with transaction.atomic():
+        if not _try_lock():
+            return None
+        pending = RecomputeRequest.objects.all()
+        if connection.features.has_select_for_update_skip_locked:
+            pending = pending.select_for_update(skip_locked=True)
+        rows = list(pending.values_list("pk", "area_id", "since"))
+        if not rows:
+            return Written()
+        area_ids = {area_id for _pk, area_id, _since in rows}
+        since = min(s for _pk, _area_id, s in rows)
+        written = recompute(periods=periods_since(since), area_ids=area_ids)
+        RecomputeRequest.objects.filter(pk__in=[pk for pk, _a, _s in rows]).delete()
+    logger.info("Recomputed %s area(s) from %s: %s rows written.", len(area_ids), since, written.total)
+    return written
+
+
+def pending_count() -> int:
+    return RecomputeRequest.objects.count()
+
+
+def oldest_pending():
+    return RecomputeRequest.objects.aggregate(Min("created_at"))["created_at__min"]

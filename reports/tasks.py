@@ -1,0 +1,29 @@
+"""Celery tasks: thin wrappers, queued after commit, that call the same functions as the management command."""
+
+from celery import shared_task
+
+from registry.periods import Quarter
+
+from . import recompute as engine
+
+
+@shared_task(name="reports.recompute_pending")
+def recompute_pending() -> int:
+    """Drain the recompute outbox (published after every data change)."""
+    written = engine.process_outbox()
+    return -1 if written is None else written.total
+
+
+@shared_task(name="reports.sweep_outbox")
+def sweep_outbox() -> int:
+    """Beat, every minute: pick up requests whose publish was lost (broker down when the data changed)."""
+    if not engine.pending_count():
+        return 0
+    written = engine.process_outbox()
+    return -1 if written is None else written.total
+
+
+@shared_task(name="reports.refresh_current_period")
+def refresh_current_period() -> int:
+    """Beat, daily: a new quarter gets its figures without waiting for a data change."""
+    return engine.recompute(periods=[Quarter.current()]).total

@@ -1,0 +1,172 @@
+"""The coverage engine on hand-built data: states, indicators, snapshots, idempotence and frozen quarters."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from registry.models import Enterprise, RecomputeRequest
+from registry.periods import Quarter
+from registry.services import deregister_enterprise
+from reports.coverage import coverage_on, members_on
+from reports.models import EnterpriseState, MemberSnapshot, PeriodLock, Snapshot
+from reports.recompute import process_outbox, recompute
+from tests.factories import (
+    AboveScalePeriodFactory,
+    AreaFactory,
+    AssignmentFactory,
+    EnterpriseFactory,
+    LinkFactory,
+    MemberFactory,
+    OrganizationFactory,
+)
+
+Q3 = Quarter(2025, 3)
+END = Q3.last_day  # 2025-09-30
+
+pytestmark = pytest.mark.django_db
+
+
+def state_of(enterprise, on=END):
+    return Enterprise.objects.with_coverage(on).get(pk=enterprise.pk).coverage
+
+
+@pytest.fixture
+def zone():
+    zone = AreaFactory(code="Z", kind="district")
+    return zone, AreaFactory(code="P1", parent=zone), AreaFactory(code="P2", parent=zone)
+
+
+def test_single_and_joint_counts_once_as_single():
+    firm = EnterpriseFactory()
+    LinkFactory(enterprise=firm, organization=OrganizationFactory(setup="single"))
+    LinkFactory(enterprise=firm, organization=OrganizationFactory(setup="joint"))
+    assert state_of(firm) == "single"
+
+
+def test_joint_org_covers_all_its_firms():
+    org = OrganizationFactory(setup="joint")
+    firms = [EnterpriseFactory() for _ in range(3)]
+    for firm in firms:
+        LinkFactory(organization=org, enterprise=firm)
+    assert [state_of(f) for f in firms] == ["joint", "joint", "joint"]
+
+
+def test_instructor_gives_work_coverage_only_without_org():
+    covered, worked = EnterpriseFactory(), EnterpriseFactory()
+    LinkFactory(enterprise=covered)
+    AssignmentFactory(enterprise=covered)
+    AssignmentFactory(enterprise=worked)
+    assert (state_of(covered), state_of(worked)) == ("single", "work")
+
+
+def test_link_ended_mid_quarter_does_not_count_at_quarter_end():
+    firm = EnterpriseFactory()
+    LinkFactory(enterprise=firm, start=dt.date(2020, 1, 1), end=dt.date(2025, 8, 15))
+    assert state_of(firm, dt.date(2025, 8, 14)) == "single"
+    assert state_of(firm) == "none"
+
+
+def test_link_of_dissolved_org_does_not_count():
+    firm = EnterpriseFactory()
+    LinkFactory(enterprise=firm, organization=OrganizationFactory(dissolved_on=dt.date(2025, 9, 30)))
+    assert state_of(firm, dt.date(2025, 9, 29)) == "single"
+    assert state_of(firm, dt.date(2025, 9, 30)) == "none"
+
+
+def test_population_and_rates(zone):
+    district, p1, p2 = zone
+    firms = [EnterpriseFactory(area=p1 if i < 2 else p2) for i in range(16)]
+    for firm in firms:
+        AboveScalePeriodFactory(enterprise=firm, start=dt.date(2020, 1, 1))
+    LinkFactory(enterprise=firms[0])  # single, P1
+    gone = EnterpriseFactory(area=p1, deregistered_on=dt.date(2025, 9, 1))  # deregistered before quarter end
+    AboveScalePeriodFactory(enterprise=gone)
+    later = EnterpriseFactory(area=p2)  # 规上 only from a later year
+    AboveScalePeriodFactory(enterprise=later, start=dt.date(2026, 1, 1))
+    EnterpriseFactory(area=p2, category="social_org")
+    recompute(periods=[Q3])
+    headline = Snapshot.objects.get(
+        area=district, period="2025Q3", indicator__code="org-coverage-above-scale"
+    )
+    assert (headline.numerator, headline.denominator, headline.percent) == (1, 16, Decimal("6.3"))
+    assert (headline.single, headline.joint, headline.work, headline.none) == (1, 0, 0, 15)
+    p1_figure = Snapshot.objects.get(area=p1, period="2025Q3", indicator__code="org-coverage-above-scale")
+    assert (p1_figure.numerator, p1_figure.denominator) == (1, 2)
+    everything = Snapshot.objects.get(area=district, period="2025Q3", indicator__code="org-coverage-all")
+    assert (everything.numerator, everything.denominator) == (1, 18)  # 16 + later (non-规上) + social org
+    social = Snapshot.objects.get(area=district, period="2025Q3", indicator__code="org-coverage-social-org")
+    assert (social.numerator, social.denominator) == (0, 1)
+
+
+def test_member_figures_counted_where_membership_is_held(zone):
+    district, p1, p2 = zone
+    org = OrganizationFactory(area=p1)
+    employer = EnterpriseFactory(area=p2)
+    MemberFactory(organization=org, enterprise=employer, gender="F", birth_date=dt.date(1995, 10, 1))
+    MemberFactory(organization=org, category="probationary", ethnicity="壮族", education="secondary")
+    MemberFactory(organization=org, ended_on=dt.date(2025, 9, 1), end_reason="transfer_out")
+    MemberFactory(organization=org, joined_on=dt.date(2025, 10, 1))  # after the quarter
+    recompute(periods=[Q3])
+    at_p1 = MemberSnapshot.objects.get(area=p1, period="2025Q3")
+    at_p2 = MemberSnapshot.objects.get(area=p2, period="2025Q3")
+    at_zone = MemberSnapshot.objects.get(area=district, period="2025Q3")
+    assert (at_p1.total, at_p1.full, at_p1.probationary) == (2, 1, 1)
+    assert (at_p1.female, at_p1.minority, at_p1.college_or_above, at_p1.under_35) == (1, 1, 1, 1)
+    # 1995-10-01 is 29 on 2025-09-30, 1985-06-01 is 40: average 34.5
+    assert at_p1.average_age == Decimal("34.5")
+    assert (at_p2.total, at_zone.total) == (0, 2)
+    assert members_on(district, END).total == 2
+
+
+def test_recompute_twice_writes_nothing(zone):
+    district, p1, _ = zone
+    firm = EnterpriseFactory(area=p1)
+    AboveScalePeriodFactory(enterprise=firm)
+    MemberFactory(organization=LinkFactory(enterprise=firm).organization)
+    first = recompute(periods=[Q3, Q3.previous()])
+    assert first.created > 0
+    second = recompute(periods=[Q3, Q3.previous()])
+    assert (second.created, second.updated, second.deleted) == (0, 0, 0)
+
+
+def test_closed_quarter_does_not_move(zone):
+    district, p1, _ = zone
+    firm = EnterpriseFactory(area=p1)
+    AboveScalePeriodFactory(enterprise=firm)
+    recompute(periods=[Q3])
+    PeriodLock.objects.create(period="2025Q3")
+    LinkFactory(enterprise=firm, start=dt.date(2025, 1, 1))
+    RecomputeRequest.objects.create(area=p1, since=dt.date(2025, 1, 1))
+    process_outbox()
+    frozen = Snapshot.objects.get(area=district, period="2025Q3", indicator__code="org-coverage-above-scale")
+    assert frozen.numerator == 0
+    assert EnterpriseState.objects.get(enterprise=firm, period="2025Q3").state == "none"
+    assert not RecomputeRequest.objects.exists()
+
+
+def test_outbox_recompute_follows_a_service_change(zone, django_capture_on_commit_callbacks):
+    district, p1, _ = zone
+    firm = EnterpriseFactory(area=p1, established_on=dt.date(2020, 1, 1))
+    AboveScalePeriodFactory(enterprise=firm)
+    recompute(periods=[Q3])
+    with django_capture_on_commit_callbacks(execute=True):
+        deregister_enterprise(enterprise=firm, on=dt.date(2025, 8, 1))
+    # Celery is eager in the embedded default: the published task already drained the outbox.
+    assert not RecomputeRequest.objects.exists()
+    figure = Snapshot.objects.get(area=district, period="2025Q3", indicator__code="org-coverage-above-scale")
+    assert figure.denominator == 0
+
+
+def test_as_of_answer_on_any_date(zone):
+    district, p1, _ = zone
+    firm = EnterpriseFactory(area=p1)
+    AboveScalePeriodFactory(enterprise=firm)
+    LinkFactory(enterprise=firm, start=dt.date(2025, 5, 10))
+    assert coverage_on(district, dt.date(2025, 5, 9))["above_scale"].as_dict() == {
+        "single": 0,
+        "joint": 0,
+        "work": 0,
+        "none": 1,
+    }
+    assert coverage_on(district, dt.date(2025, 5, 10))["above_scale"].single == 1
