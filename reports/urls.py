@@ -1,5 +1,9 @@
 from django.urls import path
 
+from . import views
+
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+]

@@ -1,0 +1,117 @@
+"""Drill-through, quarter-on-quarter changes with reasons, the work queue and closing quarters."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from registry.periods import Quarter
+from reports.explain import changes, drill_enterprises, drill_live
+from reports.models import Indicator, PeriodLockEvent, Snapshot
+from reports.recompute import recompute
+from reports.services import close_period, reopen_period
+from reports.workqueue import work_queue
+from tests.factories import (
+    AboveScalePeriodFactory,
+    AreaFactory,
+    AssignmentFactory,
+    EnterpriseFactory,
+    LinkFactory,
+    MemberFactory,
+    OrganizationFactory,
+)
+
+pytestmark = pytest.mark.django_db
+Q2, Q3 = Quarter(2025, 2), Quarter(2025, 3)
+
+
+@pytest.fixture
+def world():
+    zone = AreaFactory(code="Z", kind="district")
+    park = AreaFactory(code="P1", parent=zone)
+    covered, uncovered, new_org, worked = (EnterpriseFactory(area=park, name=n) for n in "ABCD")
+    for firm in (covered, uncovered, new_org, worked):
+        AboveScalePeriodFactory(enterprise=firm, start=dt.date(2020, 1, 1))
+    LinkFactory(enterprise=covered, start=dt.date(2020, 1, 1))
+    org = OrganizationFactory(name="C公司党支部", area=park, founded_on=dt.date(2025, 8, 1))
+    LinkFactory(enterprise=new_org, organization=org, start=dt.date(2025, 8, 1))
+    AssignmentFactory(enterprise=worked, start=dt.date(2025, 7, 15))
+    became = EnterpriseFactory(area=park, name="E")
+    AboveScalePeriodFactory(enterprise=became, start=dt.date(2025, 7, 1))
+    recompute(periods=[Q2, Q3])
+    return zone, park
+
+
+def test_drill_through_numerator_and_denominator(world):
+    zone, _ = world
+    headline = Indicator.objects.get(code="org-coverage-above-scale")
+    numerator = drill_enterprises(zone, Q3, headline, "numerator")
+    denominator = drill_enterprises(zone, Q3, headline, "denominator")
+    assert sorted(e.name for e in numerator) == ["A", "C"]
+    assert sorted((e.name, e.state) for e in denominator) == [
+        ("A", "single"),
+        ("B", "none"),
+        ("C", "single"),
+        ("D", "work"),
+        ("E", "none"),
+    ]
+    figure = Snapshot.objects.get(area=zone, period="2025Q3", indicator=headline)
+    assert (figure.numerator, figure.denominator) == (numerator.count(), denominator.count())
+    assert sorted(e.name for e in drill_live(zone, dt.date(2025, 7, 31), headline)) == ["A"]
+
+
+def test_changes_since_previous_quarter_with_reasons(world):
+    zone, _ = world
+    found = {c.enterprise.name: c for c in changes(zone, Q3)}
+    assert set(found) == {"C", "D", "E"}
+    assert (found["C"].before, found["C"].after) == ("none", "single")
+    assert found["C"].reasons == ["2025-08-01 成立党组织“C公司党支部”"]
+    assert (found["D"].before, found["D"].after) == ("none", "work")
+    assert found["D"].reasons[0].startswith("2025-07-15 选派党建指导员")
+    assert (found["E"].above_scale_before, found["E"].above_scale_after) == (False, True)
+    assert found["E"].reasons == ["2025-07-01 起列为规模以上"]
+
+
+def test_work_queue_entries():
+    park = AreaFactory(code="P9")
+    on = dt.date(2025, 9, 30)
+    bare = EnterpriseFactory(area=park, name="bare")
+    AboveScalePeriodFactory(enterprise=bare)
+    three = EnterpriseFactory(area=park, name="three")
+    joint = OrganizationFactory(area=park, setup="joint", name="联合支部")
+    for firm in [three, *(EnterpriseFactory(area=park) for _ in range(5))]:
+        LinkFactory(organization=joint, enterprise=firm)
+    for _ in range(3):
+        MemberFactory(organization=joint, enterprise=three)
+    lonely = EnterpriseFactory(area=park, name="lonely")
+    MemberFactory(organization=joint, enterprise=lonely)
+    fragile = OrganizationFactory(area=park, name="fragile", term_ends_on=dt.date(2025, 11, 1))
+    LinkFactory(organization=fragile, enterprise=EnterpriseFactory(area=park))
+    MemberFactory(organization=fragile)
+    queue = {item.code: sorted(str(o) for o in item.queryset) for item in work_queue(park, on)}
+    assert queue["uncovered-above-scale"] == ["bare"]
+    assert queue["should-set-up-own"] == ["three"]
+    assert queue["joint-candidates"] == ["lonely"]
+    assert queue["fragile-single"] == ["fragile"]
+    assert queue["joint-too-wide"] == ["联合支部"]
+    assert queue["term-ending"] == ["fragile"]
+    assert queue["branch-too-large"] == []
+    assert queue["needs-committee"] == []
+
+
+def test_close_and_reopen_a_quarter(world):
+    admin = User.objects.create_superuser("root", password="x")
+    staff = User.objects.create_user("clerk", password="x")
+    close_period(period=Q3, user=staff)
+    with pytest.raises(ValidationError):
+        close_period(period=Q3, user=staff)
+    with pytest.raises(PermissionDenied):
+        reopen_period(period=Q3, user=staff, reason="数据有误")
+    with pytest.raises(ValidationError):
+        reopen_period(period=Q3, user=admin, reason="  ")
+    reopen_period(period=Q3, user=admin, reason="数据有误")
+    assert list(PeriodLockEvent.objects.order_by("at").values_list("action", "user__username", "reason")) == [
+        ("close", "clerk", ""),
+        ("reopen", "root", "数据有误"),
+    ]
