@@ -1,0 +1,138 @@
+"""A real Celery worker, fed through Redis, keeps the stored figures in step with the data.
+
+Runs when the suite is pointed at PostgreSQL and a Redis broker (as .ci/run does); skipped on the embedded default.
+"""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from config.celery import app as celery_app
+from registry.models import RecomputeRequest
+from registry.periods import Quarter
+from registry.services import deregister_enterprise
+from reports.models import Snapshot
+from reports.recompute import recompute
+from tests.factories import AboveScalePeriodFactory, AreaFactory, EnterpriseFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+HEADLINE = "org-coverage-above-scale"
+
+
+def _skip_unless_real_services():
+    if not settings.CELERY_BROKER_URL:
+        pytest.skip("needs CELERY_BROKER_URL (Redis) — the embedded default runs Celery eagerly")
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "needs DATABASE_URL pointing at PostgreSQL so a worker process can share the test database"
+        )
+
+
+def wait_for(predicate, timeout=30.0, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+@pytest.fixture
+def worker(transactional_db):
+    _skip_unless_real_services()
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env["DATABASE_URL"] = (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    )
+    env["DEBUG"] = "1"
+    celery_app.control.purge()
+    log = (
+        open(BASE_DIR / "test-artifacts" / "worker.log", "w")
+        if (BASE_DIR / "test-artifacts").is_dir()
+        else None
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "-l",
+            "info",
+            "--without-heartbeat",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert wait_for(lambda: bool(celery_app.control.ping(timeout=0.5)), timeout=60), (
+            "worker did not start"
+        )
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if log:
+            log.close()
+
+
+def _use_broker(url):
+    """Point this process's publisher at ``url``, dropping pooled connections to the old one."""
+    celery_app.conf.broker_url = celery_app.conf.broker_write_url = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def headline(area):
+    return Snapshot.objects.get(area=area, period=str(Quarter.current()), indicator__code=HEADLINE)
+
+
+def _firm_world():
+    park = AreaFactory(code="WK")
+    firm = EnterpriseFactory(area=park, established_on=dt.date(2020, 1, 1))
+    AboveScalePeriodFactory(enterprise=firm, start=dt.date(2020, 1, 1))
+    recompute(periods=[Quarter.current()])
+    assert headline(park).denominator == 1
+    return park, firm
+
+
+def test_worker_updates_figure_after_a_change(worker):
+    park, firm = _firm_world()
+    deregister_enterprise(enterprise=firm, on=dt.date.today())  # commits, then publishes to Redis
+    assert wait_for(lambda: headline(park).denominator == 0), "the worker did not recompute"
+    assert not RecomputeRequest.objects.exists()
+
+
+def test_change_while_broker_is_down_is_picked_up_later(worker):
+    park, firm = _firm_world()
+    real_url = celery_app.conf.broker_url
+    _use_broker("redis://127.0.0.1:9/0")  # nothing listens there
+    try:
+        deregister_enterprise(enterprise=firm, on=dt.date.today())  # succeeds although publishing fails
+    finally:
+        _use_broker(real_url)
+    assert RecomputeRequest.objects.count() == 1
+    time.sleep(2)
+    assert headline(park).denominator == 1, "nothing should have been recomputed while the broker was down"
+    # Broker back: the periodic sweep (what beat sends every minute) drains the outbox.
+    celery_app.send_task("reports.sweep_outbox")
+    assert wait_for(lambda: headline(park).denominator == 0), "the sweep did not pick the request up"
+    assert not RecomputeRequest.objects.exists()
