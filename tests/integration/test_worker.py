@@ -56,11 +56,9 @@ def worker(transactional_db):
     )
     env["DEBUG"] = "1"
     celery_app.control.purge()
-    log = (
-        open(BASE_DIR / "test-artifacts" / "worker.log", "w")
-        if (BASE_DIR / "test-artifacts").is_dir()
-        else None
-    )
+    artifacts = BASE_DIR / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    log = (artifacts / "worker.log").open("w")  # noqa: SIM115 — closed in the finally below
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -76,7 +74,7 @@ def worker(transactional_db):
         ],
         cwd=BASE_DIR,
         env=env,
-        stdout=log or subprocess.DEVNULL,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
@@ -90,8 +88,7 @@ def worker(transactional_db):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-        if log:
-            log.close()
+        log.close()
 
 
 def _use_broker(url):
