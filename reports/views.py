@@ -1,29 +1,219 @@
-"""Report pages. ``home`` is a plain landing page until the dashboard replaces it."""
+"""Coverage pages: the dashboard, drill-through, quarter-on-quarter changes, the work queue and closing quarters.
+
+Views parse the selection, call the figures/explain/workqueue functions, and render; nothing is computed here.
+"""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Q
-from django.utils import timezone
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import TemplateView
 
-from members.models import Instructor, Member
-from orgs.models import PartyOrganization
-from registry.models import Enterprise
+from registry.models import Area
+from registry.periods import Quarter, quarters_between
+
+from .charts import bar_chart, line_chart
+from .explain import DENOMINATOR, NUMERATOR, changes, drill_enterprises, drill_live
+from .figures import FigureNotFound, by_child_area, live_figure, series, stored_figure
+from .models import Indicator, PeriodLock, PeriodLockEvent
+from .params import BadParameter, Selection, UnknownArea, parse_period, parse_selection
+from .recompute import first_period
+from .services import close_period, reopen_period
+from .workqueue import work_item, work_queue
+
+PAGE_SIZES = (50, 100, 200)
 
 
-class HomeView(LoginRequiredMixin, TemplateView):
-    template_name = "reports/home.html"
+def query(**params) -> str:
+    return "?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+class SelectionMixin(LoginRequiredMixin):
+    """Reads ?area=&period=&date=&indicator=; unknown area → 404, malformed input → the page with a 400."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        try:
+            self.selection: Selection = parse_selection(request.GET)
+        except UnknownArea as exc:
+            raise Http404(str(exc)) from None
+        except BadParameter as exc:
+            return render(request, "reports/bad_request.html", {"message": exc.message}, status=400)
+        return super().dispatch(request, *args, **kwargs)
+
+    def selection_context(self) -> dict:
+        s = self.selection
+        area_q = {"area": s.area.code}
+        return {
+            "selection": s,
+            "area": s.area,
+            "period": s.period,
+            "indicator": s.indicator,
+            "ancestors": s.area.ancestors(),
+            "children": list(Area.objects.filter(parent=s.area).order_by("path")),
+            "previous_period": s.period.previous() if s.period > first_period() else None,
+            "next_period": s.period.next() if s.period < Quarter.current() else None,
+            "periods": list(reversed(quarters_between(first_period(), Quarter.current()))),
+            "area_query": area_q,
+        }
+
+
+def drill_url(area: Area, period: Quarter, indicator: Indicator, part: str) -> str:
+    return reverse("reports:drill") + query(
+        area=area.code, period=str(period), indicator=indicator.code, part=part
+    )
+
+
+class DashboardView(SelectionMixin, TemplateView):
+    template_name = "reports/dashboard.html"
 
     def get_context_data(self, **kwargs):
-        today = timezone.localdate()
-        return super().get_context_data(
-            today=today,
-            enterprise_count=Enterprise.objects.operating_on(today).count(),
-            organization_count=PartyOrganization.objects.active_on(today).count(),
-            member_count=Member.objects.active_on(today).count(),
-            instructor_count=Instructor.objects.filter(
-                Q(ended_on__isnull=True) | Q(ended_on__gt=today)
-            ).count(),
+        s = self.selection
+        context = self.selection_context()
+        figures, missing = [], False
+        for indicator in Indicator.objects.valid_on(s.as_of):
+            try:
+                figure = stored_figure(s.area, s.period, indicator)
+            except FigureNotFound:
+                missing = True
+                break
+            figure.numerator_url = drill_url(s.area, s.period, indicator, NUMERATOR)
+            figure.denominator_url = drill_url(s.area, s.period, indicator, DENOMINATOR)
+            figures.append(figure)
+        headline = next((f for f in figures if f.indicator.pk == s.indicator.pk), None)
+        context.update(figures=figures, missing=missing, headline=headline)
+        if headline is not None:
+            sub_areas = by_child_area(s.area, s.period, s.indicator)
+            for row in sub_areas:
+                row["label"] = row["area"].name
+                row["href"] = reverse("reports:home") + query(
+                    area=row["area"].code, period=str(s.period), indicator=s.indicator.code
+                )
+            trend = series(s.area, s.indicator, last=s.period, count=8)
+            context.update(
+                sub_areas=sub_areas,
+                sub_area_chart=bar_chart(sub_areas),
+                trend=trend,
+                trend_chart=line_chart(trend),
+                changes=changes(s.area, s.period)[:15],
+                work_queue=[(item, item.queryset.count()) for item in work_queue(s.area, s.period.last_day)],
+                members=headline.members,
+            )
+        context.update(kwargs)
+        return context
+
+
+class DrillView(SelectionMixin, TemplateView):
+    """From a figure to the enterprises in its numerator or denominator."""
+
+    template_name = "reports/drill.html"
+
+    def get_context_data(self, **kwargs):
+        s = self.selection
+        part = self.request.GET.get("part", NUMERATOR)
+        if part not in (NUMERATOR, DENOMINATOR):
+            part = NUMERATOR
+        if s.on:
+            figure = live_figure(s.area, s.on, s.indicator)
+            rows = drill_live(s.area, s.on, s.indicator, part).order_by("name", "pk")
+        else:
+            try:
+                figure = stored_figure(s.area, s.period, s.indicator)
+            except FigureNotFound as exc:
+                raise Http404(str(exc)) from None
+            rows = drill_enterprises(s.area, s.period, s.indicator, part).order_by("name", "pk")
+        page = Paginator(rows, _page_size(self.request)).get_page(self.request.GET.get("page"))
+        return {
+            **self.selection_context(),
+            "figure": figure,
+            "part": part,
+            "page_obj": page,
+            "rows": page.object_list,
+            "live": bool(s.on),
             **kwargs,
+        }
+
+
+class ChangesView(SelectionMixin, TemplateView):
+    template_name = "reports/changes.html"
+
+    def get_context_data(self, **kwargs):
+        s = self.selection
+        since = s.period.year_ago() if self.request.GET.get("since") == "year" else s.period.previous()
+        return {
+            **self.selection_context(),
+            "since": since,
+            "changes": changes(s.area, s.period, since=since),
+            **kwargs,
+        }
+
+
+class WorkItemView(SelectionMixin, TemplateView):
+    template_name = "reports/work_item.html"
+
+    def get_context_data(self, **kwargs):
+        s = self.selection
+        item = work_item(s.area, s.as_of, self.kwargs["code"])
+        if item is None:
+            raise Http404(_("没有这一类待办事项。"))
+        page = Paginator(item.queryset.order_by("name", "pk"), _page_size(self.request)).get_page(
+            self.request.GET.get("page")
         )
+        return {
+            **self.selection_context(),
+            "item": item,
+            "page_obj": page,
+            "rows": page.object_list,
+            **kwargs,
+        }
+
+
+class PeriodsView(LoginRequiredMixin, View):
+    """Close (锁定) a quarter, or reopen it (administrators only, with a reason)."""
+
+    template_name = "reports/periods.html"
+
+    def get(self, request, errors=None, status=200):
+        locks = {lock.period: lock for lock in PeriodLock.objects.select_related("locked_by")}
+        periods = [
+            (q, locks.get(str(q))) for q in reversed(quarters_between(first_period(), Quarter.current()))
+        ]
+        events = PeriodLockEvent.objects.select_related("user")[:50]
+        context = {"periods": periods, "events": events, "errors": errors or []}
+        return render(request, self.template_name, context, status=status)
+
+    def post(self, request):
+        if not request.user.is_staff:
+            raise PermissionDenied
+        try:
+            period = parse_period(request.POST.get("period"))
+            if request.POST.get("action") == "reopen":
+                reopen_period(period=period, user=request.user, reason=request.POST.get("reason", ""))
+                messages.success(request, _("%(p)s 已解锁。") % {"p": period})
+            else:
+                close_period(period=period, user=request.user, reason=request.POST.get("reason", ""))
+                messages.success(
+                    request, _("%(p)s 已锁定，此后修改数据不再影响该季度的统计。") % {"p": period}
+                )
+        except BadParameter as exc:
+            return self.get(request, errors=[exc.message], status=400)
+        except ValidationError as exc:
+            return self.get(request, errors=exc.messages, status=400)
+        return HttpResponseRedirect(reverse("reports:periods"))
+
+
+def _page_size(request) -> int:
+    try:
+        size = int(request.GET.get("page_size", ""))
+    except ValueError:
+        return PAGE_SIZES[0]
+    return max(1, min(size, PAGE_SIZES[-1]))

@@ -1,0 +1,122 @@
+"""Coverage pages through the test client: dashboard, drill-through, changes, work queue and closing quarters."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import User
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+
+from registry.periods import Quarter
+from reports.models import PeriodLock, PeriodLockEvent
+from reports.recompute import recompute
+from tests.factories import (
+    AboveScalePeriodFactory,
+    AreaFactory,
+    EnterpriseFactory,
+    LinkFactory,
+    MemberFactory,
+    OrganizationFactory,
+)
+
+pytestmark = pytest.mark.django_db
+Q3 = Quarter(2025, 3)
+
+
+@pytest.fixture
+def world():
+    zone = AreaFactory(code="Z", kind="district", name="示范区")
+    parks = [AreaFactory(code=f"P{i}", parent=zone, name=f"园区{i}") for i in (1, 2)]
+    for i in range(4):
+        firm = EnterpriseFactory(area=parks[i % 2], name=f"企业{i}")
+        AboveScalePeriodFactory(enterprise=firm)
+        if i == 0:
+            org = LinkFactory(enterprise=firm, organization=OrganizationFactory(area=parks[0])).organization
+            MemberFactory(organization=org, enterprise=firm, gender="F")
+    recompute(periods=[Q3.previous(), Q3])
+    return zone, parks
+
+
+@pytest.fixture
+def staff(client):
+    user = User.objects.create_user("clerk", password="pw", is_staff=True)
+    client.force_login(user)
+    return user
+
+
+def test_dashboard_shows_headline_with_numerator_and_denominator(client, staff, world):
+    response = client.get("/", {"area": "Z", "period": "2025Q3"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "25.0%" in html  # 1 of 4
+    assert "?area=Z&amp;period=2025Q3&amp;indicator=org-coverage-above-scale&amp;part=numerator" in html
+    assert "园区1" in html and "50.0%" in html  # the sub-area chart: 1 of 2 in park 1
+    assert "<script" not in html.split("</head>")[1]
+
+
+def test_dashboard_bad_period_and_unknown_area(client, staff, world):
+    assert client.get("/", {"period": "2025Q5"}).status_code == 400
+    assert "季度格式" in client.get("/", {"period": "2025Q5"}).content.decode()
+    assert client.get("/", {"area": "NOPE"}).status_code == 404
+
+
+def test_dashboard_requires_login(client, world):
+    assert client.get("/").status_code == 302
+
+
+def test_drill_lists_numerator_and_denominator(client, staff, world):
+    params = {"area": "Z", "period": "2025Q3", "indicator": "org-coverage-above-scale"}
+    numerator = client.get("/coverage/enterprises/", {**params, "part": "numerator"})
+    denominator = client.get("/coverage/enterprises/", {**params, "part": "denominator"})
+    assert [e.name for e in numerator.context["rows"]] == ["企业0"]
+    assert [e.name for e in denominator.context["rows"]] == ["企业0", "企业1", "企业2", "企业3"]
+    live = client.get("/coverage/enterprises/", {**params, "part": "denominator", "date": "2025-08-01"})
+    assert live.context["live"] is True
+    assert live.context["figure"].denominator == 4
+
+
+def test_drill_query_count_does_not_grow_with_page_size(client, staff, world):
+    park = world[1][0]
+    for i in range(30):
+        AboveScalePeriodFactory(enterprise=EnterpriseFactory(area=park, name=f"新企业{i}"))
+    recompute(periods=[Q3])
+    counts = []
+    for size in (5, 30):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(
+                "/coverage/enterprises/",
+                {"area": "Z", "period": "2025Q3", "part": "denominator", "page_size": size},
+            )
+        assert len(response.context["rows"]) == size
+        counts.append(len(ctx))
+    assert counts[0] == counts[1]
+
+
+def test_work_item_page(client, staff, world):
+    response = client.get("/workqueue/uncovered-above-scale/", {"area": "Z", "period": "2025Q3"})
+    assert sorted(e.name for e in response.context["rows"]) == ["企业1", "企业2", "企业3"]
+    assert client.get("/workqueue/nonsense/", {"area": "Z"}).status_code == 404
+
+
+def test_close_and_reopen_through_the_page(client, staff, world):
+    assert client.post("/periods/", {"period": "2025Q3", "action": "close"}).status_code == 302
+    assert PeriodLock.objects.filter(period="2025Q3").exists()
+    refused = client.post("/periods/", {"period": "2025Q3", "action": "reopen", "reason": "更正"})
+    assert refused.status_code == 403
+    admin = User.objects.create_superuser("root", password="pw")
+    client.force_login(admin)
+    missing_reason = client.post("/periods/", {"period": "2025Q3", "action": "reopen", "reason": ""})
+    assert missing_reason.status_code == 400 and "原因" in missing_reason.content.decode()
+    assert (
+        client.post("/periods/", {"period": "2025Q3", "action": "reopen", "reason": "更正"}).status_code
+        == 302
+    )
+    assert not PeriodLock.objects.exists()
+    assert PeriodLockEvent.objects.filter(action="reopen", reason="更正", user=admin).count() == 1
+
+
+def test_changes_page(client, staff, world):
+    response = client.get("/coverage/changes/", {"area": "Z", "period": "2025Q3"})
+    assert response.status_code == 200
+    assert response.context["changes"] == []
+    assert dt.date(2025, 6, 30) == response.context["since"].last_day
