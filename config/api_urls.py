@@ -1,0 +1,10 @@
+"""/api/v1/: every app's API routes, plus the token endpoint."""
+
+from django.urls import include, path
+
+from registry.api.views import TokenView
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("", include("reports.api.urls")),
+]

@@ -1,0 +1,53 @@
+"""API primitives every app's API shares: pagination and error shapes (settings point here)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.views import exception_handler as drf_exception_handler
+
+FILE_FORMATS = ("csv", "xlsx")
+
+
+class StandardPagination(PageNumberPagination):
+    """``?page=`` and ``?page_size=`` (at most 1000). File downloads (format=csv|xlsx) hold every matching row."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format in FILE_FORMATS:
+            return None
+        return super().paginate_queryset(queryset, request, view)
+
+
+def validation_error_detail(exc: DjangoValidationError) -> dict:
+    """A Django ValidationError (from a service or a rule) as DRF's ``{"field": ["message"]}``."""
+    if hasattr(exc, "error_dict"):
+        return {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in exc.message_dict.items()
+        }
+    return {"non_field_errors": exc.messages}
+
+
+def exception_handler(exc, context):
+    """Errors are 400 ``{"field": [...]}``, 401/403/404 ``{"detail": ...}``; a service's rule becomes a 400."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(validation_error_detail(exc))
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if (
+        response is not None
+        and isinstance(exc, exceptions.ValidationError)
+        and isinstance(response.data, list)
+    ):
+        response.data = {"non_field_errors": response.data}
+    return response

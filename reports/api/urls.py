@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("coverage/", views.CoverageView.as_view(), name="api-coverage"),
+    path("coverage/indicators/", views.IndicatorListView.as_view(), name="api-indicators"),
+    path("coverage/series/", views.SeriesView.as_view(), name="api-series"),
+    path("coverage/enterprises/", views.DrillView.as_view(), name="api-drill"),
+]

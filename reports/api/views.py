@@ -1,0 +1,106 @@
+"""Coverage statistics over REST: stored figures for quarters, live answers for ``date=``, drill-through lists."""
+
+from __future__ import annotations
+
+from django.db.models import F
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from reports.explain import DENOMINATOR, NUMERATOR, drill_enterprises, drill_live
+from reports.figures import FigureNotFound, live_figure, stored_figure
+from reports.models import Indicator, Snapshot
+from reports.params import BadParameter, Selection, UnknownArea, parse_area, parse_indicator, parse_selection
+
+from .serializers import (
+    DrillEnterpriseSerializer,
+    FigureSerializer,
+    IndicatorSerializer,
+    SeriesPointSerializer,
+)
+
+AREA = OpenApiParameter("area", str, description="area code (default: the top area)")
+PERIOD = OpenApiParameter("period", str, description="quarter such as 2025Q3 (default: the current quarter)")
+DATE = OpenApiParameter("date", OpenApiTypes.DATE, description="an as-of date instead of a period")
+INDICATOR = OpenApiParameter("indicator", str, description="indicator code (default: the headline)")
+PART = OpenApiParameter("part", str, enum=[NUMERATOR, DENOMINATOR], description="drill-through part")
+
+
+def selection_from(request) -> Selection:
+    try:
+        return parse_selection(request.query_params)
+    except UnknownArea as exc:
+        raise exceptions.NotFound(str(exc)) from None
+    except BadParameter as exc:
+        raise exceptions.ValidationError({exc.field: [exc.message]}) from None
+
+
+class CoverageView(APIView):
+    @extend_schema(parameters=[AREA, PERIOD, DATE, INDICATOR], responses=FigureSerializer)
+    def get(self, request):
+        s = selection_from(request)
+        if s.on:
+            figure = live_figure(s.area, s.on, s.indicator)
+        else:
+            try:
+                figure = stored_figure(s.area, s.period, s.indicator)
+            except FigureNotFound as exc:
+                raise exceptions.NotFound(str(exc)) from None
+        return Response(FigureSerializer(figure).data)
+
+
+class IndicatorListView(generics.ListAPIView):
+    queryset = Indicator.objects.all()
+    serializer_class = IndicatorSerializer
+    filter_backends: list = []
+
+
+class SeriesView(generics.ListAPIView):
+    """The stored figures of every computed quarter, oldest first."""
+
+    serializer_class = SeriesPointSerializer
+    filter_backends: list = []
+
+    @extend_schema(parameters=[AREA, INDICATOR])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        try:
+            area = parse_area(self.request.query_params.get("area"))
+            indicator = parse_indicator(self.request.query_params.get("indicator"))
+        except UnknownArea as exc:
+            raise exceptions.NotFound(str(exc)) from None
+        except BadParameter as exc:
+            raise exceptions.ValidationError({exc.field: [exc.message]}) from None
+        return (
+            Snapshot.objects.filter(area=area, indicator=indicator)
+            .select_related("indicator")
+            .order_by("period")
+        )
+
+
+class DrillView(generics.ListAPIView):
+    """The enterprises in a figure's numerator or denominator."""
+
+    serializer_class = DrillEnterpriseSerializer
+    filter_backends: list = []
+
+    @extend_schema(parameters=[AREA, PERIOD, DATE, INDICATOR, PART])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        s = selection_from(self.request)
+        part = self.request.query_params.get("part", NUMERATOR)
+        if part not in (NUMERATOR, DENOMINATOR):
+            raise exceptions.ValidationError({"part": ["part 只能是 numerator 或 denominator。"]})
+        if s.on:
+            return drill_live(s.area, s.on, s.indicator, part).order_by("name", "pk")
+        return (
+            drill_enterprises(s.area, s.period, s.indicator, part)
+            .annotate(coverage=F("state"))
+            .order_by("name", "pk")
+        )
