@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import User
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from registry.periods import Quarter
 from reports.models import PeriodLock, PeriodLockEvent

@@ -1,0 +1,289 @@
+"""The demo data set (fixtures/demo.json, built by reports.demo.build_demo) reproduces seed 000's figures."""
+
+import datetime as dt
+import io
+import json
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from members.choices import COLLEGE_OR_ABOVE
+from members.models import Instructor, InstructorAssignment, Member
+from members.rules import identity_errors, membership_errors, validate_id_number
+from orgs.models import OrganizationLink, PartyOrganization
+from orgs.rules import organization_warnings
+from registry.models import AboveScalePeriod, Area, Enterprise
+from registry.numbers import percent
+from registry.rules import JOINT_MAX_UNITS, TERM_WARNING_DAYS, validate_credit_code
+from reports.demo import build_demo
+
+Q3 = dt.date(2025, 9, 30)
+Q2 = dt.date(2025, 6, 30)
+FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
+
+# 规上 operating non-public firms, their coverage states, and members held in the zone.
+EXPECTED = {
+    Q3: {"above_scale": 68, "single": 29, "joint": 6, "work": 10, "none": 23, "covered": 35, "members": 508},
+    Q2: {"above_scale": 66, "single": 27, "joint": 5, "work": 12, "none": 22, "covered": 32, "members": 494},
+}
+ROWS = {
+    "registry.area": 10,
+    "registry.enterprise": 124,
+    "registry.abovescaleperiod": 73,
+    "orgs.partyorganization": 36,
+    "orgs.organizationlink": 48,
+    "members.member": 517,
+    "members.instructor": 8,
+    "members.instructorassignment": 12,
+}
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo():
+    call_command("loaddata", "demo", verbosity=0)
+    return Area.objects.get(code="KFQ")
+
+
+def figures(zone: Area, on: dt.date) -> dict[str, int]:
+    population = Enterprise.objects.non_public().operating_on(on).above_scale_on(on).in_area(zone)
+    states = Counter(population.with_coverage(on).values_list("coverage", flat=True))
+    return {
+        "above_scale": population.count(),
+        "single": states["single"],
+        "joint": states["joint"],
+        "work": states["work"],
+        "none": states["none"],
+        "covered": states["single"] + states["joint"],
+        "members": Member.objects.active_on(on).held_in_area(zone).count(),
+    }
+
+
+def fixture_rows() -> list[dict]:
+    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("on", [Q3, Q2])
+def test_fixture_reproduces_the_quarters(demo, on):
+    assert figures(demo, on) == EXPECTED[on]
+
+
+def test_nothing_changes_after_the_third_quarter(demo):
+    assert figures(demo, timezone.localdate()) == EXPECTED[Q3]
+    assert figures(demo, dt.date(2030, 1, 1)) == EXPECTED[Q3]
+
+
+def test_headline_rate_is_51_5_percent(demo):
+    found = figures(demo, Q3)
+    assert percent(found["covered"], found["above_scale"]) == Decimal("51.5")
+    assert percent(35, 68) == Decimal("51.5")
+    assert percent(found["covered"] + found["work"], found["above_scale"]) == Decimal(
+        "66.2"
+    )  # 工作覆盖 45/68
+
+
+def test_fixture_row_counts():
+    assert dict(Counter(row["model"] for row in fixture_rows())) == ROWS
+
+
+def test_codes_are_valid_and_agree_with_the_person(demo):
+    codes = list(Enterprise.objects.values_list("credit_code", flat=True))
+    assert len(codes) == 124
+    assert all(validate_credit_code(code) == code for code in codes)
+    members = list(Member.objects.all())
+    assert len(members) == 517
+    for member in members:
+        assert validate_id_number(member.id_number) == member.id_number
+        assert (
+            identity_errors(id_number=member.id_number, birth_date=member.birth_date, gender=member.gender)
+            == {}
+        )
+        assert (
+            membership_errors(
+                joined_on=member.joined_on,
+                organization=member.organization,
+                ended_on=member.ended_on,
+                end_reason=member.end_reason,
+            )
+            == {}
+        )
+
+
+def test_every_object_passes_full_clean(demo):
+    for model in (
+        Area,
+        Enterprise,
+        AboveScalePeriod,
+        PartyOrganization,
+        OrganizationLink,
+        Member,
+        Instructor,
+        InstructorAssignment,
+    ):
+        for obj in model.objects.all():
+            obj.full_clean()
+
+
+@pytest.mark.parametrize("on", [Q3, Q2])
+def test_single_orgs_cover_one_unit_and_joint_orgs_two_to_five(demo, on):
+    units = {
+        org.name: (org.setup, org.enterprises_on(on).count())
+        for org in PartyOrganization.objects.active_on(on).in_area(demo)
+    }
+    assert len(units) == 35 if on == Q3 else 33
+    assert Counter(setup for setup, _n in units.values()) == {"single": 30 if on == Q3 else 28, "joint": 5}
+    for setup, count in units.values():
+        if setup == "single":
+            assert count == 1
+        else:
+            assert 2 <= count <= JOINT_MAX_UNITS
+
+
+def test_member_composition(demo):
+    active = Member.objects.active_on(Q3).held_in_area(demo)
+    assert active.filter(gender="F").count() == 152  # 29.9 %
+    assert active.exclude(ethnicity="汉族").count() == 46  # 9.1 %
+    assert set(active.exclude(ethnicity="汉族").values_list("ethnicity", flat=True)) == {
+        "壮族",
+        "回族",
+        "苗族",
+        "土家族",
+        "瑶族",
+        "满族",
+    }
+    assert active.filter(education__in=COLLEGE_OR_ABOVE).count() == 325  # 64.0 %
+    assert active.filter(birth_date__gt=dt.date(1990, 9, 30)).count() == 97  # under 35: 19.1 %
+    assert active.filter(category="probationary").count() == 58  # 11.4 %
+    assert active.filter(is_mobile=True).count() == 6
+    assert active.filter(retired=True).count() == 8
+    # Working members are employed at a unit their organisation covers, or at a 联建 candidate.
+    working = active.exclude(enterprise=None)
+    assert working.count() == 494
+    at_covered = sum(
+        1
+        for m in working.select_related("organization")
+        if m.organization.enterprises_on(Q3).filter(pk=m.enterprise_id).exists()
+    )
+    assert at_covered == 483  # the other 11 work at 联建 candidates, held in their park's joint branch
+
+
+def test_history(demo):
+    assert Member.objects.filter(joined_on__gt=Q2).count() == 15
+    ended = Member.objects.exclude(ended_on=None)
+    assert ended.count() == 9
+    assert list(ended.filter(ended_on__gt=Q2).values_list("ended_on", "end_reason")) == [
+        (dt.date(2025, 8, 12), "transfer_out")
+    ]
+    deregistered = Enterprise.objects.exclude(deregistered_on=None)
+    assert deregistered.count() == 4
+    assert all(e.deregistered_on < Q3 for e in deregistered)
+    assert deregistered.filter(above_scale_periods__isnull=False).count() == 1
+    assert PartyOrganization.objects.exclude(dissolved_on=None).count() == 1
+    # Firms became 规上 in 2025Q1 and 2025Q3.
+    new = Counter(AboveScalePeriod.objects.filter(start__year=2025).values_list("start", flat=True))
+    assert new == {dt.date(2025, 1, 1): 3, dt.date(2025, 7, 1): 2}
+    # Nothing happens after 2025-09-30.
+    latest = [
+        *Enterprise.objects.exclude(deregistered_on=None).values_list("deregistered_on", flat=True),
+        *Enterprise.objects.values_list("established_on", flat=True),
+        *AboveScalePeriod.objects.values_list("start", flat=True),
+        *AboveScalePeriod.objects.exclude(end=None).values_list("end", flat=True),
+        *PartyOrganization.objects.values_list("founded_on", flat=True),
+        *OrganizationLink.objects.values_list("start", flat=True),
+        *OrganizationLink.objects.exclude(end=None).values_list("end", flat=True),
+        *Member.objects.values_list("joined_on", flat=True),
+        *Member.objects.exclude(ended_on=None).values_list("ended_on", flat=True),
+        *InstructorAssignment.objects.values_list("start", flat=True),
+        *InstructorAssignment.objects.exclude(end=None).values_list("end", flat=True),
+    ]
+    assert max(latest) == dt.date(2025, 9, 10)
+
+
+def test_population_outside_the_headline(demo):
+    operating = Enterprise.objects.operating_on(Q3).in_area(demo)
+    assert operating.non_public().exclude(pk__in=Enterprise.objects.above_scale_on(Q3)).count() == 40
+    social = operating.social_orgs()
+    assert dict(Counter(social.values_list("economic_type", flat=True))) == {
+        "social_group": 6,
+        "non_enterprise": 5,
+        "foundation": 1,
+    }
+    assert Instructor.objects.in_area(demo).count() == 8
+    assert InstructorAssignment.objects.filter(end__lt=Q3).count() == 1
+    # 联建 candidates: small firms with 1–2 members and no org; one with 3 full members inside a joint org.
+    counted = Enterprise.objects.operating_on(Q3).with_coverage(Q3).with_member_counts(Q3)
+    candidates = counted.filter(party_members__gt=0, coverage__in=["none", "work"])
+    assert sorted(candidates.values_list("party_members", flat=True)) == [1, 1, 1, 2, 2, 2, 2]
+    should_go_single = counted.filter(full_members__gte=3).exclude(coverage="single")
+    assert should_go_single.count() == 1
+    assert should_go_single.get().coverage == "joint"
+
+
+def test_work_queue_has_something(demo):
+    found = Counter()
+    for org in PartyOrganization.objects.active_on(Q3).with_counts(Q3):
+        warnings = organization_warnings(
+            kind=org.kind,
+            setup=org.setup,
+            member_count=org.member_count,
+            full_member_count=org.full_member_count,
+            unit_count=org.unit_count,
+            has_committee=org.has_committee,
+            term_ends_on=org.term_ends_on,
+            on=Q3,
+        )
+        found["over_50"] += org.kind == "branch" and org.member_count > 50
+        found["no_committee"] += org.full_member_count >= 7 and not org.has_committee
+        found["fragile"] += org.setup == "single" and org.full_member_count == 3
+        found["term_due"] += bool(
+            org.term_ends_on and org.term_ends_on <= Q3 + dt.timedelta(TERM_WARNING_DAYS)
+        )
+        found["warned"] += bool(warnings)
+    assert found == {"over_50": 1, "no_committee": 1, "fragile": 5, "term_due": 2, "warned": 4}
+    assert PartyOrganization.objects.filter(secretary=None).count() == 0
+
+
+def test_build_demo_on_an_empty_database_gives_the_same_figures():
+    counts = build_demo()
+    assert counts == {
+        "areas": 10,
+        "enterprises": 124,
+        "above_scale_periods": 73,
+        "organizations": 36,
+        "links": 48,
+        "members": 517,
+        "instructors": 8,
+        "assignments": 12,
+    }
+    zone = Area.objects.get(code="KFQ")
+    assert figures(zone, Q3) == EXPECTED[Q3]
+    assert figures(zone, Q2) == EXPECTED[Q2]
+    rows = fixture_rows()
+    in_fixture = {
+        "credit_code": {r["fields"]["credit_code"] for r in rows if r["model"] == "registry.enterprise"},
+        "id_number": {r["fields"]["id_number"] for r in rows if r["model"] == "members.member"},
+        "org": {r["fields"]["name"] for r in rows if r["model"] == "orgs.partyorganization"},
+    }
+    assert set(Enterprise.objects.values_list("credit_code", flat=True)) == in_fixture["credit_code"]
+    assert set(Member.objects.values_list("id_number", flat=True)) == in_fixture["id_number"]
+    assert set(PartyOrganization.objects.values_list("name", flat=True)) == in_fixture["org"]
+
+
+def test_command_rewrites_the_committed_fixture_byte_for_byte(tmp_path):
+    # --force also resets the id sequences, so the dump matches the committed file even after other tests.
+    output = tmp_path / "demo.json"
+    call_command("build_demo_fixture", force=True, output=str(output), stdout=io.StringIO())
+    assert output.read_bytes() == FIXTURE.read_bytes()
+
+
+def test_command_refuses_a_registry_with_data(demo, tmp_path):
+    with pytest.raises(CommandError, match="already holds data"):
+        call_command("build_demo_fixture", output=str(tmp_path / "demo.json"))
+    assert not (tmp_path / "demo.json").exists()
