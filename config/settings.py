@@ -4,6 +4,7 @@ With nothing configured the registry runs embedded: SQLite and Celery in eager m
 SECRET_KEY, DEBUG=0, DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -34,6 +35,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "knox",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
     "django_celery_beat",
@@ -96,7 +100,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "reports:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
@@ -118,6 +122,7 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]  # fixtures/demo.json: `manage.py loaddata demo`
 
 # Celery: without a broker the embedded default runs tasks eagerly, in the web process.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -143,13 +148,34 @@ CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",  # hashed, expiring tokens: "Authorization: Token <token>"
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "registry.api.base.StandardPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+        "registry.api.renderers.CSVRenderer",
+        "registry.api.renderers.XLSXRenderer",
+    ],
+    "EXCEPTION_HANDLER": "registry.api.base.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="6000/hour")},
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+REST_KNOX = {"TOKEN_TTL": dt.timedelta(hours=env.int("API_TOKEN_HOURS", default=24 * 30))}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "党建覆盖台账 API",
+    "DESCRIPTION": "Coverage registry REST API: registry CRUD and coverage statistics with numerator and denominator.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from our own static files, never a CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # Production hardening: on unless DEBUG.

@@ -1,5 +1,28 @@
 from django.urls import path
 
+from . import views
+
 app_name = "members"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("members/", views.MemberListView.as_view(), name="member_list"),
+    path("members/new/", views.MemberCreateView.as_view(), name="member_create"),
+    path("members/<int:pk>/", views.MemberDetailView.as_view(), name="member_detail"),
+    path("members/<int:pk>/edit/", views.MemberUpdateView.as_view(), name="member_update"),
+    path("members/<int:pk>/end/", views.MemberEndView.as_view(), name="member_end"),
+    path("instructors/", views.InstructorListView.as_view(), name="instructor_list"),
+    path("instructors/new/", views.InstructorCreateView.as_view(), name="instructor_create"),
+    path("instructors/<int:pk>/", views.InstructorDetailView.as_view(), name="instructor_detail"),
+    path("instructors/<int:pk>/edit/", views.InstructorUpdateView.as_view(), name="instructor_update"),
+    path("instructors/<int:pk>/end/", views.InstructorEndView.as_view(), name="instructor_end"),
+    path(
+        "instructors/<int:pk>/assignments/new/",
+        views.AssignmentCreateView.as_view(),
+        name="assignment_create",
+    ),
+    path(
+        "instructors/<int:pk>/assignments/<int:aid>/end/",
+        views.AssignmentEndView.as_view(),
+        name="assignment_end",
+    ),
+]

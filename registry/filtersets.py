@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,11 @@ from .models import Area, Enterprise
 from .rules import normalize_code, normalize_text
 
 STATUS_CHOICES = [("active", _("存续/在营")), ("ended", _("已结束"))]
+
+
+def yes_no_any() -> forms.Select:
+    """A select for BooleanFilter: 全部 / 是 / 否 (sent as ``true`` / ``false``, as the API expects)."""
+    return forms.Select(choices=[("", _("全部")), ("true", _("是")), ("false", _("否"))])
 
 
 class AreaSubtreeFilter(django_filters.ModelChoiceFilter):
@@ -44,7 +50,9 @@ class EnterpriseFilterSet(AsOfTodayMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("名称或信用代码"))
     area = AreaSubtreeFilter(field_name="area")
     category = django_filters.ChoiceFilter(choices=Category.choices, label=_("类别"), empty_label=_("全部"))
-    above_scale = django_filters.BooleanFilter(method="filter_above_scale", label=_("规模以上"))
+    above_scale = django_filters.BooleanFilter(
+        method="filter_above_scale", label=_("规模以上"), widget=yes_no_any()
+    )
     coverage = django_filters.ChoiceFilter(
         choices=CoverageState.choices, method="filter_coverage", label=_("覆盖状态"), empty_label=_("全部")
     )

@@ -5,6 +5,9 @@ Views parse input, call a query or a service, and render; rules live in rules.py
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
@@ -19,6 +22,14 @@ from .forms import EndForm, EnterpriseForm, add_service_errors, style_form
 from .models import Enterprise
 from .rules import enterprise_warnings
 from .services import deregister_enterprise
+
+
+def mark_current(rows: Iterable, on: dt.date) -> list:
+    """Materialise dated rows, setting ``is_current`` on each for templates (which cannot pass ``on``)."""
+    rows = list(rows)
+    for row in rows:
+        row.is_current = row.holds_on(on)
+    return rows
 
 
 class FilteredListView(LoginRequiredMixin, ListView):
@@ -105,6 +116,7 @@ class EnterpriseListView(FilteredListView):
             .with_coverage(today)
             .with_above_scale(today)
             .with_member_counts(today)
+            .order_by("name", "pk")  # Meta.ordering is not applied to GROUP BY queries
         )
         return super().get_queryset()
 
@@ -127,7 +139,9 @@ class EnterpriseDetailView(LoginRequiredMixin, DetailView):
         return super().get_context_data(
             today=today,
             operating=enterprise.operating_on(today),
-            org_links=enterprise.org_links.select_related("organization").order_by("-start", "pk"),
+            org_links=mark_current(
+                enterprise.org_links.select_related("organization").order_by("-start", "pk"), today
+            ),
             instructor_assignments=enterprise.instructor_assignments.active_on(today).select_related(
                 "instructor"
             ),

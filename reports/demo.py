@@ -22,7 +22,7 @@ from members.rules import id_check_char, identity_errors, membership_errors
 from orgs.models import OrganizationLink, PartyOrganization
 from orgs.rules import validate_links
 from registry.models import AboveScalePeriod, Area, Enterprise
-from registry.rules import credit_code_check_char
+from registry.rules import CREDIT_CODE_ALPHABET, credit_code_check_char
 
 SEED = 2025
 AS_OF = dt.date(2025, 9, 30)  # 2025Q3: the day the headline figures are taken
@@ -32,7 +32,6 @@ STAMP = dt.datetime(2025, 9, 30, 10, 0, tzinfo=dt.UTC)  # every created_at/updat
 
 CREDIT_REGION = "440890"  # not an administrative division code in use
 ID_REGIONS = ("440890", "440891", "440892", "440893", "440895", "440897")
-CREDIT_ALPHABET_BODY = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 ZONE = ("KFQ", "示范经济开发区")
 # code, name, (brand word, industry) pairs, road names
@@ -186,9 +185,6 @@ class _Builder:
     def zone(self) -> Area:
         return self.areas[ZONE[0]]
 
-    def _park(self, index: int) -> tuple:
-        return PARKS[index]
-
     def _area_in_park(self, park_index: int) -> Area:
         park_code = PARKS[park_index][0]
         below = [a for code, a in self.areas.items() if code.startswith(park_code + "-")]
@@ -199,7 +195,7 @@ class _Builder:
     # --- codes and names -------------------------------------------------------------------------------
     def _credit_code(self, prefix: str, body_start: str) -> str:
         while True:
-            body = body_start + "".join(self.rng.choice(CREDIT_ALPHABET_BODY) for _ in range(7))
+            body = body_start + "".join(self.rng.choice(CREDIT_CODE_ALPHABET) for _ in range(7))
             first17 = prefix + CREDIT_REGION + body
             code = first17 + credit_code_check_char(first17)
             if code not in self._codes:

@@ -46,14 +46,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, force=False, output=None, **options):
-        models = [apps.get_model(label) for label in DUMPED]
-        if any(model.objects.exists() for model in models):
-            if not force:
-                raise CommandError(
-                    "The registry already holds data; use a fresh database, or --force to delete "
-                    "all registry, organisation and member rows first."
-                )
+        if force:
             self._flush()
+        elif any(apps.get_model(label).objects.exists() for label in DUMPED):
+            raise CommandError(
+                "The registry already holds data; use a fresh database, or --force to delete "
+                "all registry, organisation and member rows first."
+            )
         counts = build_demo()
         path = Path(output)
         path.parent.mkdir(parents=True, exist_ok=True)
