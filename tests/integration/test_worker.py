@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import connection
 
 from config.celery import app as celery_app
 from registry.models import RecomputeRequest
 from registry.periods import Quarter
-from registry.services import deregister_enterprise
 from reports.models import Snapshot
 from reports.recompute import recompute
 from tests.factories import AboveScalePeriodFactory, AreaFactory, EnterpriseFactory
@@ -111,21 +111,25 @@ def _firm_world():
     return park, firm
 
 
-def test_worker_updates_figure_after_a_change(worker):
+def test_worker_updates_figure_after_a_change_made_through_the_web(worker, client):
     park, firm = _firm_world()
-    deregister_enterprise(enterprise=firm, on=dt.date.today())  # commits, then publishes to Redis
+    client.force_login(User.objects.create_user("clerk", password="pw", is_staff=True))
+    response = client.post(f"/enterprises/{firm.pk}/end/", {"on": dt.date.today().isoformat()})
+    assert response.status_code == 302  # committed; the task was published to Redis after commit
     assert wait_for(lambda: headline(park).denominator == 0), "the worker did not recompute"
     assert not RecomputeRequest.objects.exists()
 
 
-def test_change_while_broker_is_down_is_picked_up_later(worker):
+def test_change_while_broker_is_down_is_picked_up_later(worker, client):
     park, firm = _firm_world()
     real_url = celery_app.conf.broker_url
     _use_broker("redis://127.0.0.1:9/0")  # nothing listens there
+    client.force_login(User.objects.create_user("clerk", password="pw", is_staff=True))
     try:
-        deregister_enterprise(enterprise=firm, on=dt.date.today())  # succeeds although publishing fails
+        response = client.post(f"/enterprises/{firm.pk}/end/", {"on": dt.date.today().isoformat()})
     finally:
         _use_broker(real_url)
+    assert response.status_code == 302  # the request succeeds although publishing failed
     assert RecomputeRequest.objects.count() == 1
     time.sleep(2)
     assert headline(park).denominator == 1, "nothing should have been recomputed while the broker was down"
