@@ -4,6 +4,7 @@ because its writes must go through the services (which record the recompute requ
 from django.contrib import admin
 
 from .models import AboveScalePeriod, Area, Enterprise, RecomputeRequest
+from .services import save_area
 
 
 class ReadOnlyAdminMixin:
@@ -27,6 +28,10 @@ class AreaAdmin(admin.ModelAdmin):
     list_select_related = ["parent"]
     autocomplete_fields = ["parent"]
     readonly_fields = ["path"]
+
+    def save_model(self, request, obj, form, change):
+        # Moving an area changes what its old and new ancestors add up: record the recompute request.
+        save_area(area=obj)
 
 
 class AboveScalePeriodInline(ReadOnlyAdminMixin, admin.TabularInline):

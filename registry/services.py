@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import AboveScalePeriod, Enterprise
+from .models import AboveScalePeriod, Area, Enterprise
 from .outbox import request_recompute
 
 ENTERPRISE_FIELDS = (
@@ -118,3 +118,16 @@ def deregister_enterprise(*, enterprise: Enterprise, on: dt.date) -> Enterprise:
         getattr(enterprise, relation).filter(end__isnull=True, start__lt=on).update(end=on)
     request_recompute(area=enterprise.area_id, since=on)
     return enterprise
+
+
+@transaction.atomic
+def save_area(*, area):
+    """Create or move an area; figures of the old and the new ancestors roll up differently from then on."""
+    old_parent = (
+        Area.objects.filter(pk=area.pk).values_list("parent_id", flat=True).first() if area.pk else None
+    )
+    area.full_clean()
+    area.save()
+    for area_id in {area.pk, old_parent} - {None}:
+        request_recompute(area=area_id, since=None)
+    return area

@@ -170,3 +170,27 @@ def test_as_of_answer_on_any_date(zone):
         "none": 1,
     }
     assert coverage_on(district, dt.date(2025, 5, 10))["above_scale"].single == 1
+
+
+def test_recompute_command(zone):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    district, p1, _ = zone
+    AboveScalePeriodFactory(enterprise=EnterpriseFactory(area=p1))
+    out = StringIO()
+    call_command("recompute", "--area", "P1", "--period", "2025Q3", stdout=out)
+    assert (
+        Snapshot.objects.get(
+            area=district, period="2025Q3", indicator__code="org-coverage-above-scale"
+        ).denominator
+        == 1
+    )
+    assert not Snapshot.objects.filter(period="2025Q2").exists()
+    call_command("recompute", "--area", "P1", "--period", "2025Q3", stdout=out)
+    assert out.getvalue().splitlines()[-1] == "created 0, updated 0, deleted 0 rows"
+    with pytest.raises(CommandError):
+        call_command("recompute", "--period", "2025Q5")
+    with pytest.raises(CommandError):
+        call_command("recompute", "--area", "NOPE")

@@ -1,0 +1,85 @@
+"""Areas and enterprises over REST. Serializers check shapes and call the registry's rule functions; writes go
+through registry.services (the viewsets call them)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from registry import rules
+from registry.choices import CoverageState
+from registry.models import Area, Enterprise
+
+INT_MAX = 2**31 - 1  # the largest value every supported database stores in an integer column
+
+
+def call_rule(rule, value):
+    """Run a rule function; its Django ValidationError becomes this field's DRF error."""
+    try:
+        return rule(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from None
+
+
+class AreaCodeField(serializers.SlugRelatedField):
+    """An area given and shown by its code."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Area.objects.all())
+        super().__init__(slug_field="code", **kwargs)
+
+
+class AreaSerializer(serializers.ModelSerializer):
+    parent = AreaCodeField(allow_null=True, required=False, help_text=_("上级区域代码，顶级为 null"))
+
+    class Meta:
+        model = Area
+        fields = ["code", "name", "kind", "parent"]
+        extra_kwargs = {"code": {"validators": []}}  # uniqueness is reported by the model check
+        validators: list = []
+
+
+class EnterpriseSerializer(serializers.ModelSerializer):
+    area = AreaCodeField(help_text=_("区域代码"))
+    above_scale = serializers.BooleanField(
+        source="is_above_scale",
+        required=False,
+        help_text=_(
+            "今天是否规模以上；新建时从 above_scale_since（默认成立日期）起算，修改从 above_scale_since（默认今天）起算"
+        ),
+    )
+    above_scale_since = serializers.DateField(
+        write_only=True, required=False, allow_null=True, help_text=_("规上状态变化的起始日期")
+    )
+    party_members = serializers.IntegerField(read_only=True, help_text=_("今天在该单位工作的党员数"))
+    coverage = serializers.ChoiceField(
+        choices=CoverageState.choices, read_only=True, help_text=_("今天的覆盖状态")
+    )
+
+    class Meta:
+        model = Enterprise
+        fields = [
+            "id",
+            "name",
+            "credit_code",
+            "category",
+            "area",
+            "above_scale",
+            "above_scale_since",
+            "employees",
+            "industry",
+            "established_on",
+            "deregistered_on",
+            "party_members",
+            "coverage",
+        ]
+        # The rule normalises pasted codes (spaces, full-width) before checking length; uniqueness is the model's.
+        extra_kwargs = {
+            "credit_code": {"validators": [], "max_length": 64},
+            "employees": {"max_value": INT_MAX},
+        }
+        validators: list = []
+
+    def validate_credit_code(self, value: str) -> str:
+        return call_rule(rules.validate_credit_code, value)

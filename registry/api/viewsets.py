@@ -1,0 +1,107 @@
+"""Areas and enterprises over REST: thin viewsets that filter with the shared FilterSets and write through services.
+
+Nothing is deleted over the API: an enterprise leaves the population with ``deregistered_on`` (PATCH).
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import mixins, viewsets
+
+from registry import services
+from registry.filtersets import EnterpriseFilterSet
+from registry.models import Area, Enterprise
+
+from .filters import StrictBooleanFilter
+from .serializers import AreaSerializer, EnterpriseSerializer
+
+
+class CreateListRetrieveUpdateViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Create, list, retrieve, PUT/PATCH; DELETE is not offered (405): records end with a date instead."""
+
+    def refetch(self, pk):
+        """The saved row as the list shows it (annotations and prefetches as of today)."""
+        return self.get_queryset().get(pk=pk)
+
+
+class AreaViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Areas, looked up by code. The tree is built by giving each area its parent's code."""
+
+    queryset = Area.objects.select_related("parent").order_by("path")
+    serializer_class = AreaSerializer
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    filter_backends: list = []
+
+    @transaction.atomic
+    def perform_create(self, serializer):
+        area = Area(**serializer.validated_data)
+        # The path is derived on save; computing it first lets full_clean report an over-long one as a 400.
+        area.path = (area.parent.path if area.parent else "/") + area.code + "/"
+        area.full_clean()
+        area.save()
+        serializer.instance = area
+
+
+class EnterpriseAPIFilterSet(EnterpriseFilterSet):
+    """The list page's filters, plus ``search`` (name or code), with strict booleans."""
+
+    search = django_filters.CharFilter(method="filter_q", label=_("名称或信用代码"))
+    above_scale = StrictBooleanFilter(method="filter_above_scale", label=_("规模以上"))
+
+    class Meta(EnterpriseFilterSet.Meta):
+        fields = [*EnterpriseFilterSet.Meta.fields, "search"]
+
+
+class EnterpriseViewSet(CreateListRetrieveUpdateViewSet):
+    """两新 units with today's 规上 status, party members and coverage state."""
+
+    serializer_class = EnterpriseSerializer
+    filterset_class = EnterpriseAPIFilterSet
+
+    def get_queryset(self):
+        today = timezone.localdate()
+        return (
+            Enterprise.objects.select_related("area")
+            .with_above_scale(today)
+            .with_coverage(today)
+            .with_member_counts(today)
+            .order_by("name", "pk")
+        )
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        enterprise = services.create_enterprise(
+            above_scale=data.pop("is_above_scale", False),
+            above_scale_since=data.pop("above_scale_since", None),
+            **data,
+        )
+        serializer.instance = self.refetch(enterprise.pk)
+
+    def perform_update(self, serializer):
+        enterprise = serializer.instance
+        data = dict(serializer.validated_data)
+        above_scale = data.pop("is_above_scale", None)
+        since = data.pop("above_scale_since", None)
+        leaving_on = None
+        if enterprise.deregistered_on is None and data.get("deregistered_on"):
+            # Deregistering also ends the firm's open links: the service that does both.
+            leaving_on = data.pop("deregistered_on")
+        with transaction.atomic():
+            services.update_enterprise(
+                enterprise=enterprise, above_scale=above_scale, above_scale_since=since, **data
+            )
+            if leaving_on:
+                services.deregister_enterprise(enterprise=enterprise, on=leaving_on)
+        serializer.instance = self.refetch(enterprise.pk)
