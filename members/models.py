@@ -16,6 +16,10 @@ from .rules import mask_id_number, mask_phone, validate_id_number
 
 
 class MemberQuerySet(models.QuerySet):
+    def restrict(self, access):
+        """Members are seen where their membership is held (the organisation's area)."""
+        return self.filter(access.path_q("organization__area__path"))
+
     def active_on(self, on: dt.date):
         """Joined on or before ``on`` and not ended by then."""
         return self.filter(active_q(on, start="joined_on", end="ended_on"))
@@ -96,6 +100,9 @@ class Member(models.Model):
 
 
 class InstructorQuerySet(models.QuerySet):
+    def restrict(self, access):
+        return self.filter(access.path_q("area__path"))
+
     def in_area(self, area: Area):
         """Instructors assigned at any time to an enterprise in ``area``'s subtree, or based there."""
         return self.filter(

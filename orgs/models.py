@@ -14,6 +14,9 @@ from .choices import OrgKind, Setup
 
 
 class PartyOrganizationQuerySet(models.QuerySet):
+    def restrict(self, access):
+        return self.filter(access.path_q("area__path"))
+
     def active_on(self, on: dt.date):
         return self.filter(active_q(on, start="founded_on", end="dissolved_on"))
 

@@ -2,8 +2,10 @@
 because its writes must go through the services (which record the recompute request) via the pages."""
 
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 
-from .models import AboveScalePeriod, Area, Enterprise, RecomputeRequest
+from .models import AboveScalePeriod, Area, Enterprise, RecomputeRequest, UserProfile
 from .services import save_area
 
 
@@ -72,3 +74,22 @@ class RecomputeRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["area__name", "area__code"]
     list_select_related = ["area"]
     date_hierarchy = "created_at"
+
+
+class UserProfileInline(admin.StackedInline):
+    model = UserProfile
+    can_delete = False
+    verbose_name_plural = "角色与区域"
+    autocomplete_fields = ["area"]
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class RegistryUserAdmin(UserAdmin):
+    """The administrator manages users here: each gets one role and one area."""
+
+    inlines = [UserProfileInline]
+    list_display = ["username", "is_active", "is_superuser", "profile__role", "profile__area", "last_login"]
+    list_select_related = ["profile", "profile__area"]

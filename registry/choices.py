@@ -32,3 +32,12 @@ class CoverageState(models.TextChoices):
     JOINT = "joint", _("联合组建")
     WORK = "work", _("工作覆盖")
     NONE = "none", _("未覆盖")
+
+
+class Role(models.TextChoices):
+    """A user has one role and one area."""
+
+    ADMIN = "admin", _("系统管理员")
+    STAFF = "staff", _("组织部工作人员")
+    PARK = "park", _("园区党工委")
+    READER = "reader", _("只读接口")

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .choices import AreaKind, Category, EconomicType
+from .choices import AreaKind, Category, EconomicType, Role
 from .dating import DatedRecord, holds_on
 from .querysets import AreaQuerySet, EnterpriseQuerySet
 from .rules import validate_credit_code
@@ -161,3 +162,24 @@ class RecomputeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id} ≥ {self.since}"
+
+
+class UserProfile(models.Model):
+    """What a user may do (role) and where (area subtree). Superusers need none: they are administrators."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    role = models.CharField(_("角色"), max_length=10, choices=Role.choices)
+    area = models.ForeignKey(
+        Area, verbose_name=_("所属区域"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("用户角色")
+        verbose_name_plural = _("用户角色")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"
+
+    def clean(self):
+        if self.role != Role.ADMIN and self.area_id is None:
+            raise ValidationError({"area": _("除系统管理员外，每个用户都必须指定所属区域。")})

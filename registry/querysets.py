@@ -15,12 +15,19 @@ from .dating import active_q
 
 
 class AreaQuerySet(models.QuerySet):
+    def restrict(self, access):
+        """Only the areas in ``access``'s subtree (registry.access)."""
+        return self.filter(access.path_q("path"))
+
     def subtree_of(self, area):
         """The area and everything below it."""
         return self.filter(path__startswith=area.path)
 
 
 class EnterpriseQuerySet(models.QuerySet):
+    def restrict(self, access):
+        return self.filter(access.path_q("area__path"))
+
     def in_area(self, area):
         """Enterprises anywhere in ``area``'s subtree."""
         return self.filter(area__path__startswith=area.path)

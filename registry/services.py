@@ -131,3 +131,29 @@ def save_area(*, area):
     for area_id in {area.pk, old_parent} - {None}:
         request_recompute(area=area_id, since=None)
     return area
+
+
+@transaction.atomic
+def create_user(*, username: str, password: str, role: str, area_code: str | None):
+    """A user with one role and one area; the password passes Django's validators."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+
+    from .models import UserProfile
+
+    user_model = get_user_model()
+    if user_model.objects.filter(username=username).exists():
+        raise ValidationError({"username": _("用户名“%(u)s”已存在。") % {"u": username}})
+    area = None
+    if area_code:
+        area = Area.objects.filter(code=area_code).first()
+        if area is None:
+            raise ValidationError({"area": _("未知的区域代码“%(code)s”。") % {"code": area_code}})
+    user = user_model(username=username, is_staff=role == "admin", is_superuser=role == "admin")
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    profile = UserProfile(user=user, role=role, area=area)
+    profile.full_clean()
+    profile.save()
+    return user

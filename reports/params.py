@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from registry.access import Access
 from registry.models import Area
 from registry.periods import PeriodError, Quarter
 
@@ -39,17 +40,21 @@ class Selection:
         return self.on or self.period.last_day
 
 
-def default_area() -> Area | None:
-    return Area.objects.filter(parent__isnull=True).order_by("path").first()
+def default_area(access: Access) -> Area | None:
+    """The user's own area; for administrators the top of the tree."""
+    if access.area is not None:
+        return access.area
+    return Area.objects.restrict(access).filter(parent__isnull=True).order_by("path").first()
 
 
-def parse_area(code: str | None) -> Area:
+def parse_area(code: str | None, access: Access) -> Area:
+    """The asked-for area, which must lie in the user's subtree: anything else is "not found", never "forbidden"."""
     if not code:
-        area = default_area()
+        area = default_area(access)
         if area is None:
-            raise UnknownArea(_("还没有任何区域，请先在管理后台添加。"))
+            raise UnknownArea(_("没有可以查看的区域。"))
         return area
-    area = Area.objects.filter(code=code.strip()).first()
+    area = Area.objects.restrict(access).filter(code=code.strip()).first()
     if area is None:
         raise UnknownArea(_("未知的区域代码“%(code)s”。") % {"code": code})
     return area
@@ -80,12 +85,12 @@ def parse_indicator(code: str | None) -> Indicator:
         raise BadParameter("indicator", str(exc)) from None
 
 
-def parse_selection(params) -> Selection:
+def parse_selection(params, access: Access) -> Selection:
     """Area, period (or as-of date) and indicator from a QueryDict; raises BadParameter / UnknownArea."""
     on = parse_date(params.get("date"))
     period = Quarter.containing(on) if on else parse_period(params.get("period"))
     return Selection(
-        area=parse_area(params.get("area")),
+        area=parse_area(params.get("area"), access),
         period=period,
         indicator=parse_indicator(params.get("indicator")),
         on=on,

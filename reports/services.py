@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from registry.access import access_for
 from registry.periods import Quarter
 
 from .models import PeriodLock, PeriodLockEvent
@@ -30,7 +31,7 @@ def close_period(*, period: Quarter, user, reason: str = "") -> PeriodLock:
 @transaction.atomic
 def reopen_period(*, period: Quarter, user, reason: str) -> None:
     """Unfreeze a quarter: only a system administrator, only with a reason, always logged."""
-    if not getattr(user, "is_superuser", False):
+    if not access_for(user).is_admin:
         raise PermissionDenied(_("只有系统管理员可以解锁已锁定的季度。"))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("解锁必须填写原因。")})

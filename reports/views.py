@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from registry.access import access_for
 from registry.models import Area
 from registry.periods import Quarter, quarters_between
 
@@ -43,7 +44,8 @@ class SelectionMixin(LoginRequiredMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         try:
-            self.selection: Selection = parse_selection(request.GET)
+            self.access = access_for(request.user)
+            self.selection: Selection = parse_selection(request.GET, self.access)
         except UnknownArea as exc:
             raise Http404(str(exc)) from None
         except BadParameter as exc:
@@ -58,8 +60,8 @@ class SelectionMixin(LoginRequiredMixin):
             "area": s.area,
             "period": s.period,
             "indicator": s.indicator,
-            "ancestors": s.area.ancestors(),
-            "children": list(Area.objects.filter(parent=s.area).order_by("path")),
+            "ancestors": [a for a in s.area.ancestors() if self.access.covers(a)],
+            "children": list(Area.objects.filter(parent=s.area).order_by("path")),  # below an area in scope
             "previous_period": s.period.previous() if s.period > first_period() else None,
             "next_period": s.period.next() if s.period < Quarter.current() else None,
             "periods": list(reversed(quarters_between(first_period(), Quarter.current()))),
@@ -188,11 +190,18 @@ class PeriodsView(LoginRequiredMixin, View):
             (q, locks.get(str(q))) for q in reversed(quarters_between(first_period(), Quarter.current()))
         ]
         events = PeriodLockEvent.objects.select_related("user")[:50]
-        context = {"periods": periods, "events": events, "errors": errors or []}
+        access = access_for(request.user)
+        context = {
+            "periods": periods,
+            "events": events,
+            "errors": errors or [],
+            "can_close": access.can_write,
+            "can_reopen": access.is_admin,
+        }
         return render(request, self.template_name, context, status=status)
 
     def post(self, request):
-        if not request.user.is_staff:
+        if not access_for(request.user).can_write:
             raise PermissionDenied
         try:
             period = parse_period(request.POST.get("period"))

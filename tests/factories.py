@@ -109,3 +109,17 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
     instructor = factory.SubFactory(InstructorFactory)
     enterprise = factory.SubFactory(EnterpriseFactory)
     start = dt.date(2019, 1, 1)
+
+
+def make_user(username: str, role: str | None = "staff", area=None, password: str = "pw-Quite-Long-1"):
+    """A user with a role and area (registry.UserProfile); role None: a user with no profile (sees nothing)."""
+    from django.contrib.auth.models import User
+
+    from registry.models import UserProfile
+
+    user = User.objects.create_user(
+        username, password=password, is_staff=role == "admin", is_superuser=role == "admin"
+    )
+    if role is not None and role != "admin":
+        UserProfile.objects.create(user=user, role=role, area=area)
+    return user

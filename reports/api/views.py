@@ -9,6 +9,7 @@ from rest_framework import exceptions, generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from registry.access import access_for
 from reports.explain import DENOMINATOR, NUMERATOR, drill_enterprises, drill_live
 from reports.figures import FigureNotFound, live_figure, stored_figure
 from reports.models import Indicator, Snapshot
@@ -30,7 +31,7 @@ PART = OpenApiParameter("part", str, enum=[NUMERATOR, DENOMINATOR], description=
 
 def selection_from(request) -> Selection:
     try:
-        return parse_selection(request.query_params)
+        return parse_selection(request.query_params, access_for(request.user))
     except UnknownArea as exc:
         raise exceptions.NotFound(str(exc)) from None
     except BadParameter as exc:
@@ -69,7 +70,7 @@ class SeriesView(generics.ListAPIView):
 
     def get_queryset(self):
         try:
-            area = parse_area(self.request.query_params.get("area"))
+            area = parse_area(self.request.query_params.get("area"), access_for(self.request.user))
             indicator = parse_indicator(self.request.query_params.get("indicator"))
         except UnknownArea as exc:
             raise exceptions.NotFound(str(exc)) from None

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
+from registry.models import Area
 from registry.periods import Quarter
 from reports.recompute import recompute
 from tests.factories import (
@@ -16,6 +17,7 @@ from tests.factories import (
     AreaFactory,
     AssignmentFactory,
     EnterpriseFactory,
+    make_user,
     LinkFactory,
     MemberFactory,
     OrganizationFactory,
@@ -41,9 +43,9 @@ def world():
 
 
 @pytest.fixture
-def api():
+def api(world):
     client = APIClient()
-    client.force_authenticate(User.objects.create_user("reader", password="pw"))
+    client.force_authenticate(make_user("reader", role="reader", area=Area.objects.get(code="Z")))
     return client
 
 
@@ -155,7 +157,7 @@ def test_file_formats(api, world):
 
 
 def test_token_login(world):
-    User.objects.create_user("api", password="s3cret-pass")
+    make_user("api", role="reader", area=world[0], password="s3cret-pass")
     client = APIClient()
     assert (
         client.post(
@@ -178,3 +180,19 @@ def test_schema_and_docs_are_served_locally(api):
     assert b"/api/v1/coverage/" in schema.content
     docs = api.get("/api/docs/").content.decode()
     assert "cdn" not in docs.lower() and "//unpkg" not in docs
+
+
+def test_scoping_unknown_outside_the_subtree(world):
+    zone, park, _ = world
+    other = AreaFactory(code="OTHER", kind="park")
+    recompute(periods=[Q3])
+    client = APIClient()
+    client.force_authenticate(make_user("parkuser", role="park", area=park))
+    assert client.get("/api/v1/coverage/", {"area": "P1", "period": "2025Q3"}).status_code == 200
+    assert (
+        client.get("/api/v1/coverage/", {"period": "2025Q3"}).json()["area"] == "P1"
+    )  # defaults to own area
+    assert client.get("/api/v1/coverage/", {"area": "Z", "period": "2025Q3"}).status_code == 404
+    assert client.get("/api/v1/coverage/", {"area": other.code, "period": "2025Q3"}).status_code == 404
+    client.force_authenticate(make_user("nobody", role=None))
+    assert client.get("/api/v1/coverage/", {"period": "2025Q3"}).status_code == 404

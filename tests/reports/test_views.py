@@ -17,6 +17,7 @@ from tests.factories import (
     LinkFactory,
     MemberFactory,
     OrganizationFactory,
+    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -38,8 +39,8 @@ def world():
 
 
 @pytest.fixture
-def staff(client):
-    user = User.objects.create_user("clerk", password="pw", is_staff=True)
+def staff(client, world):
+    user = make_user("clerk", role="staff", area=world[0])
     client.force_login(user)
     return user
 
@@ -103,6 +104,8 @@ def test_close_and_reopen_through_the_page(client, staff, world):
     assert PeriodLock.objects.filter(period="2025Q3").exists()
     refused = client.post("/periods/", {"period": "2025Q3", "action": "reopen", "reason": "更正"})
     assert refused.status_code == 403
+    client.force_login(make_user("viewer", role="park", area=world[1][0]))
+    assert client.post("/periods/", {"period": "2025Q2", "action": "close"}).status_code == 403
     admin = User.objects.create_superuser("root", password="pw")
     client.force_login(admin)
     missing_reason = client.post("/periods/", {"period": "2025Q3", "action": "reopen", "reason": ""})
@@ -120,3 +123,13 @@ def test_changes_page(client, staff, world):
     assert response.status_code == 200
     assert response.context["changes"] == []
     assert dt.date(2025, 6, 30) == response.context["since"].last_day
+
+
+def test_park_user_sees_only_its_park(client, world):
+    zone, parks = world
+    client.force_login(make_user("parkuser", role="park", area=parks[1]))
+    response = client.get("/", {"period": "2025Q3"})
+    assert response.context["area"] == parks[1]
+    assert client.get("/", {"area": "Z", "period": "2025Q3"}).status_code == 404
+    assert client.get("/coverage/enterprises/", {"area": "P1", "period": "2025Q3"}).status_code == 404
+    assert [a.code for a in response.context["ancestors"]] == []
