@@ -5,7 +5,6 @@ import datetime as dt
 import io
 
 import pytest
-from django.contrib.auth.models import User
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
@@ -17,10 +16,10 @@ from tests.factories import (
     AreaFactory,
     AssignmentFactory,
     EnterpriseFactory,
-    make_user,
     LinkFactory,
     MemberFactory,
     OrganizationFactory,
+    make_user,
 )
 
 pytestmark = pytest.mark.django_db
