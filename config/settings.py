@@ -204,6 +204,8 @@ LOGGING = {
 
 # Coverage engine: the first quarter the registry reports on, and the beat schedule that keeps figures fresh.
 COVERAGE_FIRST_PERIOD = env.str("COVERAGE_FIRST_PERIOD", default="2023Q1")
+# Quarterly workbooks of areas with more units than this render in a Celery job instead of in the request.
+REPORT_INLINE_MAX_ENTERPRISES = env.int("REPORT_INLINE_MAX_ENTERPRISES", default=5000)
 CELERY_BEAT_SCHEDULE = {
     "sweep-recompute-outbox": {"task": "reports.sweep_outbox", "schedule": 60.0},
     "refresh-current-period": {"task": "reports.refresh_current_period", "schedule": 6 * 3600.0},

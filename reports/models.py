@@ -182,3 +182,33 @@ class PeriodLockEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} {self.action}"
+
+
+class ReportRun(models.Model):
+    """A quarterly report rendered in the background; finished files are kept and listed for download."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        RUNNING = "running", _("生成中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    area = models.ForeignKey(Area, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(_("季度"), max_length=6)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    file = models.FileField(_("文件"), upload_to="reports/%Y/", blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("报告生成任务")
+        verbose_name_plural = _("报告生成任务")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.period} {self.status}"

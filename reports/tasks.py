@@ -27,3 +27,17 @@ def sweep_outbox() -> int:
 def refresh_current_period() -> int:
     """Beat, daily: a new quarter gets its figures without waiting for a data change."""
     return engine.recompute(periods=[Quarter.current()]).total
+
+
+@shared_task(name="reports.render_quarterly")
+def render_quarterly(run_id: int) -> None:
+    """Render a big area's quarterly workbook in the background; the page shows its progress."""
+    from .models import ReportRun
+    from .quarterly import render_quarterly_run
+
+    run = ReportRun.objects.select_related("area").get(pk=run_id)
+    try:
+        render_quarterly_run(run)
+    except Exception as exc:
+        ReportRun.objects.filter(pk=run_id).update(status=ReportRun.Status.FAILED, error=str(exc)[:2000])
+        raise

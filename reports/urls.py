@@ -10,4 +10,10 @@ urlpatterns = [
     path("coverage/changes/", views.ChangesView.as_view(), name="changes"),
     path("workqueue/<slug:code>/", views.WorkItemView.as_view(), name="work_item"),
     path("periods/", views.PeriodsView.as_view(), name="periods"),
+    path("reports/quarterly/", views.QuarterlyView.as_view(), name="quarterly"),
+    path("reports/quarterly.xlsx", views.QuarterlyXlsxView.as_view(), name="quarterly_xlsx"),
+    path("reports/runs/", views.ReportRunListView.as_view(), name="report_runs"),
+    path(
+        "reports/runs/<int:pk>/download/", views.ReportRunDownloadView.as_view(), name="report_run_download"
+    ),
 ]

@@ -5,11 +5,14 @@ Views parse the selection, call the figures/explain/workqueue functions, and ren
 
 from __future__ import annotations
 
+import io
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -18,16 +21,19 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from registry.access import access_for
-from registry.models import Area
+from registry.models import Area, Enterprise
 from registry.periods import Quarter, quarters_between
 
 from .charts import bar_chart, line_chart
 from .explain import DENOMINATOR, NUMERATOR, changes, drill_enterprises, drill_live
 from .figures import FigureNotFound, by_child_area, live_figure, series, stored_figure
-from .models import Indicator, PeriodLock, PeriodLockEvent
+from .models import Indicator, PeriodLock, PeriodLockEvent, ReportRun
 from .params import BadParameter, Selection, UnknownArea, parse_period, parse_selection
+from .quarterly import build_quarterly_report, quarterly_context, quarterly_filename
+from .quarterly_xlsx import write_quarterly_workbook
 from .recompute import first_period
 from .services import close_period, reopen_period
+from .tasks import render_quarterly
 from .workqueue import work_item, work_queue
 
 PAGE_SIZES = (50, 100, 200)
@@ -226,3 +232,68 @@ def _page_size(request) -> int:
     except ValueError:
         return PAGE_SIZES[0]
     return max(1, min(size, PAGE_SIZES[-1]))
+
+
+class QuarterlyMixin(SelectionMixin):
+    def get_report(self):
+        try:
+            return build_quarterly_report(self.selection.area, self.selection.period)
+        except FigureNotFound as exc:
+            raise Http404(str(exc)) from None
+
+
+class QuarterlyView(QuarterlyMixin, TemplateView):
+    """季度调研报告 as a printable page."""
+
+    template_name = "reports/quarterly.html"
+
+    def get_context_data(self, **kwargs):
+        return {**self.selection_context(), **quarterly_context(self.get_report()), **kwargs}
+
+
+class QuarterlyXlsxView(QuarterlyMixin, View):
+    """The workbook: streamed at once for ordinary areas, rendered by a Celery job for big ones."""
+
+    def get(self, request):
+        area, period = self.selection.area, self.selection.period
+        if Enterprise.objects.in_area(area).count() > settings.REPORT_INLINE_MAX_ENTERPRISES:
+            run = ReportRun.objects.create(area=area, period=str(period), requested_by=request.user)
+            render_quarterly.delay_on_commit(run.pk)
+            messages.info(request, _("该区域单位较多，报告正在后台生成，完成后可在此下载。"))
+            return HttpResponseRedirect(reverse("reports:report_runs"))
+        report = self.get_report()
+        buffer = io.BytesIO()
+        write_quarterly_workbook(report, buffer)
+        return FileResponse(
+            io.BytesIO(buffer.getvalue()), as_attachment=True, filename=quarterly_filename(report, "xlsx")
+        )
+
+
+class ReportRunListView(LoginRequiredMixin, TemplateView):
+    """Background reports of the user's areas, with progress (refreshed by htmx while any is unfinished)."""
+
+    template_name = "reports/report_runs.html"
+
+    def get_template_names(self):
+        return ["reports/_report_runs_table.html"] if self.request.htmx else [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        access = access_for(self.request.user)
+        runs = list(
+            ReportRun.objects.filter(access.path_q("area__path")).select_related("area", "requested_by")[:50]
+        )
+        unfinished = any(r.status in (ReportRun.Status.PENDING, ReportRun.Status.RUNNING) for r in runs)
+        return {"runs": runs, "unfinished": unfinished, **kwargs}
+
+
+class ReportRunDownloadView(LoginRequiredMixin, View):
+    def get(self, request, pk: int):
+        access = access_for(request.user)
+        run = ReportRun.objects.filter(
+            access.path_q("area__path"), pk=pk, status=ReportRun.Status.DONE
+        ).first()
+        if run is None or not run.file:
+            raise Http404(_("没有这份报告。"))
+        return FileResponse(
+            run.file.open("rb"), as_attachment=True, filename=run.file.name.rsplit("/", 1)[-1]
+        )

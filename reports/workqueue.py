@@ -70,6 +70,14 @@ def work_queue(area: Area, on: dt.date) -> list[WorkItem]:
             orgs.filter(setup=Setup.SINGLE, full_member_count__lt=OWN_ORG_MIN_FULL_MEMBERS),
         ),
         WorkItem(
+            "single-at-threshold",
+            _("正式党员恰好 3 名的单建党组织"),
+            _("只有 %(n)s 名正式党员，一人流出即不满足单建条件，应加强党员发展。")
+            % {"n": OWN_ORG_MIN_FULL_MEMBERS},
+            "organization",
+            orgs.filter(setup=Setup.SINGLE, full_member_count=OWN_ORG_MIN_FULL_MEMBERS),
+        ),
+        WorkItem(
             "joint-too-wide",
             _("覆盖单位超过 5 个的联合党支部"),
             _("联合党支部覆盖单位一般不超过 %(n)s 个。") % {"n": JOINT_MAX_UNITS},

@@ -7,4 +7,5 @@ urlpatterns = [
     path("coverage/indicators/", views.IndicatorListView.as_view(), name="api-indicators"),
     path("coverage/series/", views.SeriesView.as_view(), name="api-series"),
     path("coverage/enterprises/", views.DrillView.as_view(), name="api-drill"),
+    path("reports/quarterly/", views.QuarterlyReportView.as_view(), name="api-quarterly"),
 ]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 from django.db.models import F
+from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics
+from rest_framework import exceptions, generics, renderers
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,6 +18,8 @@ from reports.explain import DENOMINATOR, NUMERATOR, drill_enterprises, drill_liv
 from reports.figures import FigureNotFound, live_figure, stored_figure
 from reports.models import Indicator, Snapshot
 from reports.params import BadParameter, Selection, UnknownArea, parse_area, parse_indicator, parse_selection
+from reports.quarterly import build_quarterly_report, quarterly_filename, render_quarterly_document
+from reports.quarterly_xlsx import write_quarterly_workbook
 
 from .serializers import (
     DrillEnterpriseSerializer,
@@ -104,4 +110,42 @@ class DrillView(generics.ListAPIView):
             drill_enterprises(s.area, s.period, s.indicator, part)
             .annotate(coverage=F("state"))
             .order_by("name", "pk")
+        )
+
+
+class FileNegotiation(BaseContentNegotiation):
+    """``?format=`` names the file this view builds itself, not a renderer; errors still go out as JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class QuarterlyReportView(APIView):
+    """The quarterly survey report of an area and quarter, as an .xlsx workbook or a printable HTML document."""
+
+    renderer_classes = [renderers.JSONRenderer]
+    content_negotiation_class = FileNegotiation
+
+    @extend_schema(
+        parameters=[AREA, PERIOD, OpenApiParameter("format", str, enum=["xlsx", "html"])],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    def get(self, request):
+        s = selection_from(request)
+        fmt = request.query_params.get("format", "xlsx")
+        if fmt not in ("xlsx", "html"):
+            raise exceptions.ValidationError({"format": ["format 只能是 xlsx 或 html。"]})
+        try:
+            report = build_quarterly_report(s.area, s.period)
+        except FigureNotFound as exc:
+            raise exceptions.NotFound(str(exc)) from None
+        if fmt == "html":
+            return HttpResponse(render_quarterly_document(report), content_type="text/html; charset=utf-8")
+        buffer = io.BytesIO()
+        write_quarterly_workbook(report, buffer)
+        return FileResponse(
+            io.BytesIO(buffer.getvalue()), as_attachment=True, filename=quarterly_filename(report, "xlsx")
         )

@@ -94,6 +94,7 @@ def test_work_queue_entries():
     assert queue["should-set-up-own"] == ["three"]
     assert queue["joint-candidates"] == ["lonely"]
     assert queue["fragile-single"] == ["fragile"]
+    assert queue["single-at-threshold"] == []
     assert queue["joint-too-wide"] == ["联合支部"]
     assert queue["term-ending"] == ["fragile"]
     assert queue["branch-too-large"] == []

@@ -1,0 +1,140 @@
+"""The quarterly survey report (季度调研报告): built once from stored figures, rendered as HTML or as a workbook.
+
+Wording lives in templates/reports/ (the narrative is a text template) so the department can edit it without code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.template.loader import render_to_string
+
+from registry.choices import AreaKind
+from registry.models import Area
+from registry.periods import Quarter
+
+from .charts import bar_chart
+from .choices import Numerator, Population
+from .coverage import MemberFigures
+from .explain import Change, changes
+from .figures import Figure, FigureNotFound, by_child_area, stored_figure
+from .models import Indicator
+from .workqueue import WorkItem, work_queue
+
+SCOPE_WORDS = {
+    AreaKind.DISTRICT: "全区",
+    AreaKind.PARK: "全园区",
+    AreaKind.SUBDISTRICT: "全片区（街道）",
+    AreaKind.COMMUNITY: "全社区",
+}
+WORK_QUEUE_ROWS = 20  # rows listed per work-queue entry; the count is always complete
+
+
+@dataclass
+class QuarterlyReport:
+    area: Area
+    period: Quarter
+    headline: Figure
+    single: Figure
+    work: Figure
+    social_org: Figure | None
+    sub_areas: list[dict]
+    previous: Figure | None
+    year_ago: Figure | None
+    changes_quarter: list[Change]
+    changes_year: list[Change]
+    work_items: list[tuple[WorkItem, int, list]]
+    narrative: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.period.last_day
+
+    @property
+    def members(self) -> MemberFigures:
+        return self.headline.members
+
+    @property
+    def scope_word(self) -> str:
+        return SCOPE_WORDS.get(self.area.kind, "全区")
+
+
+def _indicator(population: str, numerator: str) -> Indicator:
+    return Indicator.objects.filter(population=population, numerator=numerator).order_by("position").first()
+
+
+def _figure_or_none(area: Area, period: Quarter, indicator: Indicator | None) -> Figure | None:
+    if indicator is None:
+        return None
+    try:
+        return stored_figure(area, period, indicator)
+    except FigureNotFound:
+        return None
+
+
+def build_quarterly_report(area: Area, period: Quarter) -> QuarterlyReport:
+    """Every figure of the report, from stored snapshots (raises FigureNotFound when the quarter is not computed)."""
+    org = _indicator(Population.ABOVE_SCALE, Numerator.ORG)
+    headline = stored_figure(area, period, org)
+    report = QuarterlyReport(
+        area=area,
+        period=period,
+        headline=headline,
+        single=stored_figure(area, period, _indicator(Population.ABOVE_SCALE, Numerator.SINGLE)),
+        work=stored_figure(area, period, _indicator(Population.ABOVE_SCALE, Numerator.WORK)),
+        social_org=_figure_or_none(area, period, _indicator(Population.SOCIAL_ORG, Numerator.ORG)),
+        sub_areas=by_child_area(area, period, org),
+        previous=_figure_or_none(area, period.previous(), org),
+        year_ago=_figure_or_none(area, period.year_ago(), org),
+        changes_quarter=changes(area, period),
+        changes_year=changes(area, period, since=period.year_ago()),
+        work_items=[
+            (item, item.queryset.count(), list(item.queryset.order_by("name", "pk")[:WORK_QUEUE_ROWS]))
+            for item in work_queue(area, period.last_day)
+        ],
+    )
+    report.narrative = render_to_string("reports/quarterly_narrative.txt", {"report": report}).strip()
+    return report
+
+
+def quarterly_context(report: QuarterlyReport) -> dict:
+    """What the report templates need besides the report: the figure table and the sub-area chart."""
+
+    rows = [{**row, "label": row["area"].name} for row in report.sub_areas]
+    figures = [f for f in (report.headline, report.single, report.work, report.social_org) if f is not None]
+    return {"report": report, "figures": figures, "sub_area_chart": bar_chart(rows)}
+
+
+def render_quarterly_document(report: QuarterlyReport) -> str:
+    """The printable A4 document on its own, without the site's navigation (API format=html)."""
+    return render_to_string("reports/quarterly_document.html", quarterly_context(report))
+
+
+def quarterly_filename(report: QuarterlyReport, extension: str) -> str:
+    return f"{report.area.code}-{report.period}-quarterly-report.{extension}"
+
+
+def render_quarterly_run(run, *, progress=None) -> None:
+    """Build the workbook of a ReportRun and keep it (the Celery task's body)."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from .quarterly_xlsx import write_quarterly_workbook
+
+    def step(percent: int) -> None:
+        run.progress = percent
+        run.save(update_fields=["status", "progress"])
+
+    run.status = run.Status.RUNNING
+    step(10)
+    report = build_quarterly_report(run.area, Quarter.parse(run.period))
+    step(60)
+    buffer = io.BytesIO()
+    write_quarterly_workbook(report, buffer)
+    run.file.save(quarterly_filename(report, "xlsx"), ContentFile(buffer.getvalue()), save=False)
+    run.status, run.progress, run.finished_at = run.Status.DONE, 100, timezone.now()
+    run.save()
