@@ -118,13 +118,20 @@ class AreaTree:
 
 
 def roll_up_states(
-    rows: Iterable[tuple[int, str, bool, str, int]], tree: AreaTree
+    rows: Iterable[tuple[int, str, bool, str, int]], tree: AreaTree, only: set[int] | None = None
 ) -> dict[int, dict[str, Breakdown]]:
-    """From (area_id, category, above_scale, state, n) rows to area → population → Breakdown over each subtree."""
+    """From (area_id, category, above_scale, state, n) rows to area → population → Breakdown over each subtree
+    (only for the areas in ``only`` when given)."""
     out: dict[int, dict[str, Breakdown]] = defaultdict(lambda: defaultdict(Breakdown))
     for area_id, category, above_scale, state, n in rows:
-        for target in tree.self_and_ancestors(area_id):
-            for population in populations_of(category, above_scale):
+        targets = tree.self_and_ancestors(area_id)
+        if only is not None:
+            targets = [t for t in targets if t in only]
+        if not targets:
+            continue
+        populations = populations_of(category, above_scale)
+        for target in targets:
+            for population in populations:
                 out[target][population].add(state, n)
     return out
 
@@ -196,18 +203,21 @@ class MemberFigures:
         return {name: getattr(self, name) for name in MEMBER_FIGURES}
 
 
-def member_figures_by_area(on: dt.date, tree: AreaTree) -> dict[int, MemberFigures]:
-    """Area → member figures of its subtree, in one grouped query (by the area of the holding organisation)."""
+def member_figures_direct(on: dt.date, area_ids: Iterable[int] | None = None) -> dict[int, dict]:
+    """Area → member figures of the organisations sitting directly in it (one grouped query)."""
+    members = Member.objects.active_on(on)
+    if area_ids is not None:
+        members = members.filter(organization__area_id__in=list(area_ids))
+    rows = members.values("organization__area_id").annotate(**member_aggregates(on)).order_by()
+    return {row.pop("organization__area_id"): row for row in rows}
+
+
+def roll_up_members(direct: dict[int, dict], tree: AreaTree) -> dict[int, MemberFigures]:
+    """Area → member figures of its whole subtree, from the direct figures of every area."""
     out: dict[int, MemberFigures] = defaultdict(MemberFigures)
-    rows = (
-        Member.objects.active_on(on)
-        .values("organization__area_id")
-        .annotate(**member_aggregates(on))
-        .order_by()
-    )
-    for row in rows:
-        for target in tree.self_and_ancestors(row["organization__area_id"]):
-            out[target].merge(row)
+    for area_id, figures in direct.items():
+        for target in tree.self_and_ancestors(area_id):
+            out[target].merge(figures)
     return out
 
 

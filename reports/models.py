@@ -122,6 +122,34 @@ class MemberSnapshot(models.Model):
         return rounded(self.age_sum, self.total, 1)
 
 
+class MemberDirect(models.Model):
+    """Member figures of the organisations sitting directly in one area (not its subtree) for a quarter.
+
+    Subtree figures (MemberSnapshot) are sums of these, so recomputing one park touches a few rows, not 1M members.
+    """
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=6)
+    total = models.PositiveIntegerField(default=0)
+    full = models.PositiveIntegerField(default=0)
+    probationary = models.PositiveIntegerField(default=0)
+    female = models.PositiveIntegerField(default=0)
+    minority = models.PositiveIntegerField(default=0)
+    college_or_above = models.PositiveIntegerField(default=0)
+    under_35 = models.PositiveIntegerField(default=0)
+    mobile = models.PositiveIntegerField(default=0)
+    retired = models.PositiveIntegerField(default=0)
+    age_sum = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("党员直属统计")
+        verbose_name_plural = _("党员直属统计")
+        constraints = [models.UniqueConstraint(fields=["period", "area"], name="member_direct_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.period}"
+
+
 class EnterpriseState(models.Model):
     """Each operating enterprise's coverage state at a quarter's end: the rows behind every figure."""
 
@@ -212,3 +240,39 @@ class ReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.period} {self.status}"
+
+
+class ImportJob(models.Model):
+    """An Excel import run by a Celery worker: the upload is kept under MEDIA_ROOT, the result stored as JSON."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        RUNNING = "running", _("处理中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("数据类别"), max_length=20)
+    dry_run = models.BooleanField(_("仅预览"), default=True)
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    result = models.JSONField(_("结果"), null=True, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -194,3 +194,30 @@ def test_recompute_command(zone):
         call_command("recompute", "--period", "2025Q5")
     with pytest.raises(CommandError):
         call_command("recompute", "--area", "NOPE")
+
+
+def test_scoped_recompute_equals_a_full_one(zone):
+    district, p1, p2 = zone
+    firms = [EnterpriseFactory(area=p1 if i % 2 else p2) for i in range(6)]
+    for firm in firms:
+        AboveScalePeriodFactory(enterprise=firm)
+    org = LinkFactory(enterprise=firms[0], organization=OrganizationFactory(area=p2)).organization
+    MemberFactory(organization=org, enterprise=firms[0])
+    recompute(periods=[Q3])
+    # Change things in P1 and P2's firm only, then recompute just P1's subtree (and what it rolls into).
+    LinkFactory(enterprise=firms[1], organization=OrganizationFactory(area=p1))
+    MemberFactory(organization=OrganizationFactory(area=p1), gender="F")
+    scoped = recompute(periods=[Q3], area_ids={p1.pk})
+    assert scoped.total > 0
+    assert recompute(periods=[Q3]).total == 0  # a full recompute finds nothing left to change
+    figure = Snapshot.objects.get(area=district, period="2025Q3", indicator__code="org-coverage-above-scale")
+    assert (figure.numerator, figure.denominator) == (2, 6)
+    assert MemberSnapshot.objects.get(area=district, period="2025Q3").total == 2
+
+
+def test_scoped_recompute_of_a_quarter_never_computed_computes_everything(zone):
+    district, p1, p2 = zone
+    AboveScalePeriodFactory(enterprise=EnterpriseFactory(area=p2))
+    recompute(periods=[Q3], area_ids={p1.pk})
+    figure = Snapshot.objects.get(area=district, period="2025Q3", indicator__code="org-coverage-above-scale")
+    assert figure.denominator == 1
