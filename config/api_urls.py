@@ -7,4 +7,7 @@ from registry.api.views import TokenView
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("", include("reports.api.urls")),
+    path("", include("registry.api.urls")),
+    path("", include("orgs.api.urls")),
+    path("", include("members.api.urls")),
 ]

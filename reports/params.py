@@ -14,6 +14,8 @@ from registry.periods import PeriodError, Quarter
 from .figures import FigureNotFound, get_indicator
 from .models import Indicator
 
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
 
 class BadParameter(ValueError):
     """A query parameter that cannot be understood (a 400, never a 500)."""
@@ -73,9 +75,12 @@ def parse_date(text: str | None) -> dt.date | None:
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text.strip())
+        on = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise BadParameter("date", _("日期格式应为 YYYY-MM-DD，收到“%(text)s”。") % {"text": text}) from None
+    if on < EARLIEST_DATE:  # figures look back decades (ages); year 1 has no past to look at
+        raise BadParameter("date", _("日期不能早于 %(d)s。") % {"d": EARLIEST_DATE.isoformat()})
+    return on
 
 
 def parse_indicator(code: str | None) -> Indicator:

@@ -8,6 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from registry.access import access_for
+
 TRUE_VALUES = ("true", "True", "1")
 FALSE_VALUES = ("false", "False", "0")
 
@@ -32,3 +34,16 @@ class StrictNullBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictNullBooleanField
+
+
+class ScopedFilterSetMixin:
+    """Choices of model filters (``?area=``, ``?organization=``) come from the caller's subtree only, so a code
+    outside it is an invalid choice (400) exactly as an unknown one is."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        access = access_for(getattr(self.request, "user", None))
+        for flt in self.filters.values():
+            queryset = getattr(flt, "queryset", None)
+            if queryset is not None and not callable(queryset) and hasattr(queryset, "restrict"):
+                flt.queryset = queryset.restrict(access)

@@ -9,6 +9,7 @@ import csv
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from rest_framework.renderers import BaseRenderer
 
 
@@ -53,6 +54,13 @@ class CSVRenderer(BaseRenderer):
         return buffer.getvalue().encode("utf-8")
 
 
+def _cell(value):
+    """A value a worksheet accepts: control characters (which Excel cannot store) are dropped."""
+    if value is None or isinstance(value, int | float):
+        return value
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+
+
 class XLSXRenderer(BaseRenderer):
     media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     format = "xlsx"
@@ -66,7 +74,7 @@ class XLSXRenderer(BaseRenderer):
         sheet.freeze_panes = "A2"
         sheet.append(header)
         for row in rows:
-            sheet.append([v if isinstance(v, int | float | str) or v is None else str(v) for v in row])
+            sheet.append([_cell(v) for v in row])
         buffer = io.BytesIO()
         workbook.save(buffer)
         response = (renderer_context or {}).get("response")

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from registry import rules
+from registry.access import access_for
 from registry.choices import CoverageState
 from registry.models import Area, Enterprise
 
@@ -22,6 +23,23 @@ def call_rule(rule, value):
         raise serializers.ValidationError(exc.messages) from None
 
 
+class ScopedRelationsMixin:
+    """Related objects are chosen from the caller's subtree only: one outside it "does not exist" (400)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is None:
+            return fields
+        access = access_for(request.user)
+        for field in fields.values():
+            relation = getattr(field, "child_relation", field)
+            queryset = getattr(relation, "queryset", None)
+            if queryset is not None and hasattr(queryset, "restrict"):
+                relation.queryset = queryset.restrict(access)
+        return fields
+
+
 class AreaCodeField(serializers.SlugRelatedField):
     """An area given and shown by its code."""
 
@@ -30,7 +48,7 @@ class AreaCodeField(serializers.SlugRelatedField):
         super().__init__(slug_field="code", **kwargs)
 
 
-class AreaSerializer(serializers.ModelSerializer):
+class AreaSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
     parent = AreaCodeField(allow_null=True, required=False, help_text=_("上级区域代码，顶级为 null"))
 
     class Meta:
@@ -39,8 +57,14 @@ class AreaSerializer(serializers.ModelSerializer):
         extra_kwargs = {"code": {"validators": []}}  # uniqueness is reported by the model check
         validators: list = []
 
+    def validate_parent(self, parent: Area | None) -> Area | None:
+        request = self.context.get("request")
+        if parent is None and request is not None and access_for(request.user).area is not None:
+            raise serializers.ValidationError(_("只有系统管理员可以新建顶级区域。"))
+        return parent
 
-class EnterpriseSerializer(serializers.ModelSerializer):
+
+class EnterpriseSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
     area = AreaCodeField(help_text=_("区域代码"))
     above_scale = serializers.BooleanField(
         source="is_above_scale",

@@ -12,11 +12,26 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, viewsets
 
 from registry import services
+from registry.access import access_for
 from registry.filtersets import EnterpriseFilterSet
 from registry.models import Area, Enterprise
 
-from .filters import StrictBooleanFilter
+from .filters import ScopedFilterSetMixin, StrictBooleanFilter
+from .permissions import RegistryPermission
 from .serializers import AreaSerializer, EnterpriseSerializer
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """Every read is restricted to the caller's subtree (outside it is 404); only writing roles may write (403)."""
+
+    permission_classes = [RegistryPermission]
+
+    @property
+    def access(self):
+        return access_for(self.request.user)
+
+    def get_queryset(self):
+        return super().get_queryset().restrict(self.access)
 
 
 class CreateListRetrieveUpdateViewSet(
@@ -24,7 +39,7 @@ class CreateListRetrieveUpdateViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    ScopedViewSet,
 ):
     """Create, list, retrieve, PUT/PATCH; DELETE is not offered (405): records end with a date instead."""
 
@@ -33,9 +48,7 @@ class CreateListRetrieveUpdateViewSet(
         return self.get_queryset().get(pk=pk)
 
 
-class AreaViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class AreaViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Areas, looked up by code. The tree is built by giving each area its parent's code."""
 
     queryset = Area.objects.select_related("parent").order_by("path")
@@ -44,17 +57,14 @@ class AreaViewSet(
     lookup_value_regex = "[^/]+"
     filter_backends: list = []
 
-    @transaction.atomic
     def perform_create(self, serializer):
         area = Area(**serializer.validated_data)
         # The path is derived on save; computing it first lets full_clean report an over-long one as a 400.
         area.path = (area.parent.path if area.parent else "/") + area.code + "/"
-        area.full_clean()
-        area.save()
-        serializer.instance = area
+        serializer.instance = services.save_area(area=area)
 
 
-class EnterpriseAPIFilterSet(EnterpriseFilterSet):
+class EnterpriseAPIFilterSet(ScopedFilterSetMixin, EnterpriseFilterSet):
     """The list page's filters, plus ``search`` (name or code), with strict booleans."""
 
     search = django_filters.CharFilter(method="filter_q", label=_("名称或信用代码"))
@@ -73,7 +83,8 @@ class EnterpriseViewSet(CreateListRetrieveUpdateViewSet):
     def get_queryset(self):
         today = timezone.localdate()
         return (
-            Enterprise.objects.select_related("area")
+            Enterprise.objects.restrict(self.access)
+            .select_related("area")
             .with_above_scale(today)
             .with_coverage(today)
             .with_member_counts(today)

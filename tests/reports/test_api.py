@@ -195,3 +195,9 @@ def test_scoping_unknown_outside_the_subtree(world):
     assert client.get("/api/v1/coverage/", {"area": other.code, "period": "2025Q3"}).status_code == 404
     client.force_authenticate(make_user("nobody", role=None))
     assert client.get("/api/v1/coverage/", {"period": "2025Q3"}).status_code == 404
+
+
+def test_date_before_1900_is_400_not_500(api, world):
+    response = api.get("/api/v1/coverage/", {"area": "Z", "date": "0008-03-03"})
+    assert response.status_code == 400
+    assert response.json() == {"date": ["日期不能早于 1900-01-01。"]}

@@ -1,0 +1,96 @@
+"""Members, instructors and instructor assignments over REST, written through members.services.
+
+Nothing here is deleted (405): a member ends with ``ended_on`` + ``end_reason``, an instructor with ``ended_on``,
+an assignment with ``end``.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from members import services
+from members.filtersets import InstructorFilterSet, MemberFilterSet
+from members.models import Instructor, InstructorAssignment, Member
+from registry.api.filters import ScopedFilterSetMixin, StrictBooleanFilter
+from registry.api.viewsets import CreateListRetrieveUpdateViewSet
+
+from .serializers import InstructorAssignmentSerializer, InstructorSerializer, MemberSerializer
+
+
+class MemberAPIFilterSet(ScopedFilterSetMixin, MemberFilterSet):
+    is_mobile = StrictBooleanFilter(label=_("流动党员"))
+
+    class Meta(MemberFilterSet.Meta):
+        pass
+
+
+class InstructorAPIFilterSet(ScopedFilterSetMixin, InstructorFilterSet):
+    full_time = StrictBooleanFilter(label=_("专职"))
+
+    class Meta(InstructorFilterSet.Meta):
+        pass
+
+
+class InstructorAssignmentFilterSet(ScopedFilterSetMixin, django_filters.FilterSet):
+    class Meta:
+        model = InstructorAssignment
+        fields = ["instructor", "enterprise"]
+
+
+class MemberViewSet(CreateListRetrieveUpdateViewSet):
+    queryset = Member.objects.order_by("name", "pk")
+    serializer_class = MemberSerializer
+    filterset_class = MemberAPIFilterSet
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_member(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_member(member=serializer.instance, **serializer.validated_data)
+
+
+class InstructorViewSet(CreateListRetrieveUpdateViewSet):
+    queryset = Instructor.objects.select_related("area").order_by("name", "pk")
+    serializer_class = InstructorSerializer
+    filterset_class = InstructorAPIFilterSet
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_instructor(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        instructor = serializer.instance
+        data = dict(serializer.validated_data)
+        leaving_on = None
+        if instructor.ended_on is None and data.get("ended_on"):
+            # 离任 also ends the open assignments: the service that does both.
+            leaving_on = data.pop("ended_on")
+        with transaction.atomic():
+            services.update_instructor(instructor=instructor, **data)
+            if leaving_on:
+                services.end_instructor(instructor=instructor, on=leaving_on)
+        serializer.instance = self.refetch(instructor.pk)
+
+
+class InstructorAssignmentViewSet(CreateListRetrieveUpdateViewSet):
+    queryset = InstructorAssignment.objects.select_related("enterprise").order_by("instructor", "start", "pk")
+    serializer_class = InstructorAssignmentSerializer
+    filterset_class = InstructorAssignmentFilterSet
+
+    def get_queryset(self):
+        # An assignment is seen where the enterprise it covers is.
+        return self.queryset.filter(self.access.path_q("enterprise__area__path"))
+
+    def perform_create(self, serializer):
+        serializer.instance = services.assign_instructor(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        assignment = serializer.instance
+        end = serializer.validated_data.get("end", assignment.end)
+        if end is not None and end != assignment.end:
+            if assignment.end is not None:
+                raise serializers.ValidationError({"end": [_("该联系已结束，不能再修改结束日期。")]})
+            services.end_assignment(assignment=assignment, on=end)
+        serializer.instance = self.refetch(assignment.pk)
