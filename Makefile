@@ -14,7 +14,7 @@ help:
 	@echo "make demo     run the registry on http://127.0.0.1:$${PORT:-8000} with demo data (SQLite)"
 	@echo "make test     run the whole test suite (PYTEST_ARGS=... passes options to pytest)"
 	@echo "make lint     ruff check + ruff format --check"
-	@echo "make bench    performance benchmarks"
+	@echo "make bench    benchmarks on PostgreSQL (BENCH_ARGS=--small for a quick run)"
 	@echo "make migrate  apply database migrations"
 	@echo "make worker   start a Celery worker (needs CELERY_BROKER_URL)"
 	@echo "make beat     start Celery beat (needs CELERY_BROKER_URL)"
@@ -47,9 +47,15 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Benchmarks run on PostgreSQL (BENCH_DATABASE_URL, database created if missing) with the peers they are compared
+# with: django-import-export (installed here only) and wrk (Debian's package) as the load generator.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench
 bench: venv
-	@if DEBUG=1 $(MANAGE) help bench >/dev/null 2>&1; then DEBUG=1 $(MANAGE) bench; \
-	else echo "No benchmarks yet: they arrive with the performance issue (manage.py bench)."; fi
+	@$(BIN)/python -c "import import_export" 2>/dev/null || $(BIN)/pip install --quiet "django-import-export[xlsx]==4.4.3"
+	@command -v wrk >/dev/null || (apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk is not installed: P4 will be skipped")
+	@psql "$(BENCH_DATABASE_URL)" -Atqc 'select 1' >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres "$$(basename $(BENCH_DATABASE_URL))"
+	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) migrate --noinput -v0
+	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) bench $(BENCH_ARGS)
 
 migrate: venv
 	$(MANAGE) migrate --noinput

@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "bootstrap",
+    "auditlog",
+    "axes",
+    "csp",
     "registry",
     "orgs",
     "members",
@@ -50,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.UploadSizeLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -59,9 +64,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+ROOT_URLCONF = env.str("ROOT_URLCONF", default="config.urls")  # make bench adds a bare view
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -74,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "registry.context_processors.access",
             ],
         },
     },
@@ -84,7 +93,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Persistent connections: opening one costs more than a whole stats request.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if env.bool("DATABASE_POOL", default=False):
         DATABASES["default"]["OPTIONS"]["pool"] = True
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -98,6 +109,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out logins before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "reports:home"
@@ -148,7 +163,8 @@ CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",  # hashed, expiring tokens: "Authorization: Token <token>"
+        # knox's hashed, expiring tokens ("Authorization: Token <token>"), remembered briefly in the cache
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -210,3 +226,75 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-recompute-outbox": {"task": "reports.sweep_outbox", "schedule": 60.0},
     "refresh-current-period": {"task": "reports.refresh_current_period", "schedule": 6 * 3600.0},
 }
+
+# Excel import limits (reports.workbooks): checked before openpyxl parses anything.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024)
+IMPORT_MAX_ZIP_RATIO = env.int("IMPORT_MAX_ZIP_RATIO", default=200)
+IMPORT_MAX_ZIP_ENTRIES = env.int("IMPORT_MAX_ZIP_ENTRIES", default=1000)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
+# Uploads larger than this run as a Celery job (reports.ImportJob) instead of inside the API request.
+IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", default=512 * 1024)
+
+# Roles, audit and hardening (issue 6).
+# Every create/update/end of these records is logged field by field (django-auditlog); personal data is masked.
+_MASK = "registry.masking.mask_for_log"
+_STAMPS = ["created_at", "updated_at"]  # every save changes updated_at: not worth a line in the history
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    "registry.Area",
+    {
+        "model": "registry.Enterprise",
+        "exclude_fields": _STAMPS,
+        "mask_fields": ["contact_phone"],
+        "mask_callable": _MASK,
+    },
+    "registry.AboveScalePeriod",
+    "registry.UserProfile",
+    {"model": "orgs.PartyOrganization", "exclude_fields": _STAMPS},
+    "orgs.OrganizationLink",
+    {
+        "model": "members.Member",
+        "exclude_fields": _STAMPS,
+        "mask_fields": ["id_number", "phone"],
+        "mask_callable": _MASK,
+    },
+    {"model": "members.Instructor", "exclude_fields": _STAMPS, "mask_fields": ["phone"], "mask_callable": _MASK},
+    "members.InstructorAssignment",
+)
+AUDITLOG_USE_FK_STRING_REPRESENTATION = True
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+
+# Login lockout (django-axes, database handler): 5 failures of one username from one address lock it.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Content Security Policy (django-csp): our own origin only, no inline script. data: images are Bootstrap's
+# inline SVG icons (select arrows, check marks), not an outside origin.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Upload limits: a request body larger than MAX_UPLOAD_BYTES is refused with 413 before it is read;
+# form fields beyond DATA_UPLOAD_MAX_MEMORY_SIZE are refused by Django; files above
+# FILE_UPLOAD_MAX_MEMORY_SIZE are spooled to disk instead of memory.
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)

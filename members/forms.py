@@ -13,6 +13,8 @@ from registry.forms import (
     AreaChoiceField,
     EndForm,
     EnterpriseChoiceField,
+    RecordFormMixin,
+    ScopedFormMixin,
     StyledFormMixin,
     offer_enterprises_in,
 )
@@ -24,8 +26,10 @@ from .rules import validate_id_number
 from .services import assign_instructor, create_instructor, create_member, update_instructor, update_member
 
 
-class MemberForm(StyledFormMixin, forms.ModelForm):
+class MemberForm(RecordFormMixin, forms.ModelForm):
     """Create or edit a member. The ID number is entered on creation only and never written back into a page."""
+
+    personal_fields = ("phone",)
 
     id_number = forms.CharField(
         label=_("身份证号码"),
@@ -89,8 +93,9 @@ class MemberEndForm(EndForm):
     reason = forms.ChoiceField(label=_("减少原因"), choices=[("", "---------"), *EndReason.choices])
 
 
-class InstructorForm(StyledFormMixin, forms.ModelForm):
+class InstructorForm(RecordFormMixin, forms.ModelForm):
     area = AreaChoiceField(label=_("所属区域"))
+    personal_fields = ("phone",)
 
     class Meta:
         model = Instructor
@@ -103,7 +108,7 @@ class InstructorForm(StyledFormMixin, forms.ModelForm):
         return create_instructor(**fields)
 
 
-class AssignmentForm(StyledFormMixin, forms.Form):
+class AssignmentForm(ScopedFormMixin, StyledFormMixin, forms.Form):
     """An instructor starts working with an enterprise (工作覆盖 while no organisation covers it)."""
 
     enterprise = EnterpriseChoiceField(label=_("联系单位"), queryset=Enterprise.objects.none())
@@ -115,7 +120,7 @@ class AssignmentForm(StyledFormMixin, forms.Form):
         today = today or timezone.localdate()
         self.fields["start"].initial = today
         field = self.fields["enterprise"]
-        field.queryset = Enterprise.objects.operating_on(today).order_by("name", "pk")
+        field.queryset = self.scoped(Enterprise.objects.operating_on(today).order_by("name", "pk"))
         keep = [self.data.get("enterprise", "")] if self.is_bound else []
         offer_enterprises_in(field, area=instructor.area, keep=keep)
 

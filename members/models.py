@@ -29,8 +29,13 @@ class MemberQuerySet(models.QuerySet):
         return self.filter(organization__area__path__startswith=area.path)
 
 
+END_CONSTRAINT_MESSAGE = _("减少日期和减少原因应同时填写。")
+
+
 class Member(models.Model):
     """A party member. Never deleted: a member leaves with an end date and a reason."""
+
+    END_CONSTRAINT_MESSAGE = END_CONSTRAINT_MESSAGE
 
     name = models.CharField(_("姓名"), max_length=50)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
@@ -78,6 +83,7 @@ class Member(models.Model):
                 condition=Q(ended_on__isnull=True, end_reason="")
                 | (Q(ended_on__isnull=False) & ~Q(end_reason="")),
                 name="member_end_has_reason",
+                violation_error_message=END_CONSTRAINT_MESSAGE,
             )
         ]
 

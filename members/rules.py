@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
+from registry.masking import mask_id_number, mask_phone  # noqa: F401 — the rule lives in registry.masking
 from registry.rules import looks_like_excel_number, normalize_code
 
 # GB 11643-1999, ISO 7064 MOD 11-2.
@@ -53,22 +54,6 @@ def validate_id_number(value: object) -> str:
     return code
 
 
-def mask_id_number(code: str) -> str:
-    """440802199001012756 → 440802********2756: region and last four stay readable."""
-    if not code:
-        return ""
-    return code[:6] + "*" * (len(code) - 10) + code[-4:]
-
-
-def mask_phone(phone: str) -> str:
-    """13812345678 → 138****5678."""
-    if not phone:
-        return ""
-    if len(phone) <= 7:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-
-
 def identity_errors(*, id_number: str, birth_date: dt.date | None, gender: str | None) -> dict[str, str]:
     """Birth date and gender must agree with a (valid) ID number; returns field → Chinese message."""
     errors = {}
@@ -98,4 +83,18 @@ def membership_errors(
         errors["ended_on"] = _g("选择减少原因时必须填写减少日期。")
     if ended_on and joined_on and ended_on <= joined_on:
         errors["ended_on"] = _g("减少日期应晚于入党（转入）日期。")
+    return errors
+
+
+def assignment_errors(
+    *, start: dt.date, end: dt.date | None, clashes: bool, instructor_ended_on: dt.date | None
+) -> dict[str, str]:
+    """An instructor's assignment: ends after it starts, overlaps no other of the same pair, starts before 离任."""
+    errors = {}
+    if end is not None and end <= start:
+        errors["end"] = _g("结束日期应晚于开始日期。")
+    if clashes:
+        errors["enterprise"] = _g("该指导员在此期间已联系该单位。")
+    if instructor_ended_on and start >= instructor_ended_on:
+        errors["start"] = _g("指导员已于 %(d)s 离任。") % {"d": instructor_ended_on.isoformat()}
     return errors

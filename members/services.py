@@ -7,12 +7,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
 
+from registry.dating import overlaps
 from registry.outbox import request_recompute
 
 from .models import Instructor, InstructorAssignment, Member
-from .rules import identity_errors, membership_errors
+from .rules import assignment_errors, identity_errors, membership_errors
 
 
 def _validate_member(member: Member) -> None:
@@ -34,6 +34,11 @@ def _validate_member(member: Member) -> None:
         end_reason=member.end_reason,
     ).items():
         errors.setdefault(field, []).append(message)
+    if {"ended_on", "end_reason"} & errors.keys():
+        # The table constraint repeats the field errors less precisely: keep only those.
+        rest = [m for m in errors.pop("__all__", []) if m != str(Member.END_CONSTRAINT_MESSAGE)]
+        if rest:
+            errors["__all__"] = rest
     if errors:
         raise ValidationError(errors)
 
@@ -99,15 +104,17 @@ def assign_instructor(
     """The instructor starts working with ``enterprise`` on ``start`` (工作覆盖 while no org covers it)."""
     assignment = InstructorAssignment(instructor=instructor, enterprise=enterprise, start=start, end=end)
     assignment.full_clean()
-    clash = InstructorAssignment.objects.filter(instructor=instructor, enterprise=enterprise).exclude(
+    others = InstructorAssignment.objects.filter(instructor=instructor, enterprise=enterprise).exclude(
         pk=assignment.pk
     )
-    if any((c.end is None or start < c.end) and (end is None or c.start < end) for c in clash):
-        raise ValidationError({"enterprise": _("该指导员在此期间已联系该单位。")})
-    if instructor.ended_on and start >= instructor.ended_on:
-        raise ValidationError(
-            {"start": _("指导员已于 %(d)s 离任。") % {"d": instructor.ended_on.isoformat()}}
-        )
+    errors = assignment_errors(
+        start=start,
+        end=end,
+        clashes=any(overlaps(start, end, other.start, other.end) for other in others),
+        instructor_ended_on=instructor.ended_on,
+    )
+    if errors:
+        raise ValidationError(errors)
     assignment.save()
     request_recompute(area=enterprise.area_id, since=start)
     return assignment
@@ -115,8 +122,9 @@ def assign_instructor(
 
 @transaction.atomic
 def end_assignment(*, assignment: InstructorAssignment, on: dt.date) -> InstructorAssignment:
-    if on <= assignment.start:
-        raise ValidationError({"end": _("结束日期应晚于开始日期。")})
+    errors = assignment_errors(start=assignment.start, end=on, clashes=False, instructor_ended_on=None)
+    if errors:
+        raise ValidationError(errors)
     assignment.end = on
     assignment.save(update_fields=["end"])
     request_recompute(area=assignment.enterprise.area_id, since=on)

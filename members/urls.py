@@ -10,11 +10,13 @@ urlpatterns = [
     path("members/<int:pk>/", views.MemberDetailView.as_view(), name="member_detail"),
     path("members/<int:pk>/edit/", views.MemberUpdateView.as_view(), name="member_update"),
     path("members/<int:pk>/end/", views.MemberEndView.as_view(), name="member_end"),
+    path("members/<int:pk>/reveal/", views.MemberRevealView.as_view(), name="member_reveal"),
     path("instructors/", views.InstructorListView.as_view(), name="instructor_list"),
     path("instructors/new/", views.InstructorCreateView.as_view(), name="instructor_create"),
     path("instructors/<int:pk>/", views.InstructorDetailView.as_view(), name="instructor_detail"),
     path("instructors/<int:pk>/edit/", views.InstructorUpdateView.as_view(), name="instructor_update"),
     path("instructors/<int:pk>/end/", views.InstructorEndView.as_view(), name="instructor_end"),
+    path("instructors/<int:pk>/reveal/", views.InstructorRevealView.as_view(), name="instructor_reveal"),
     path(
         "instructors/<int:pk>/assignments/new/",
         views.AssignmentCreateView.as_view(),

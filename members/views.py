@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpResponseRedirect
@@ -14,9 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import CreateView, DetailView, UpdateView
 
+from registry.audit import history
 from registry.dating import active_q
 from registry.forms import EndForm, add_service_errors
-from registry.views import EndView, FilteredListView, ServiceFormMixin, mark_current
+from registry.views import EndView, FilteredListView, RevealMixin, ScopedMixin, ServiceFormMixin, mark_current
 
 from .filtersets import InstructorFilterSet, MemberFilterSet
 from .forms import AssignmentForm, InstructorForm, MemberEndForm, MemberForm
@@ -30,22 +30,28 @@ class MemberListView(FilteredListView):
     queryset = Member.objects.select_related("organization", "enterprise")
 
 
-class MemberDetailView(LoginRequiredMixin, DetailView):
+class MemberDetailView(ScopedMixin, DetailView):
     template_name = "members/member_detail.html"
     queryset = Member.objects.select_related("organization__area", "enterprise")
 
     def get_context_data(self, **kwargs):
         today = timezone.localdate()
-        return super().get_context_data(today=today, active=self.object.active_on(today), **kwargs)
+        return super().get_context_data(
+            today=today, active=self.object.active_on(today), history=history(self.object), **kwargs
+        )
 
 
-class MemberCreateView(LoginRequiredMixin, ServiceFormMixin, CreateView):
+class MemberRevealView(RevealMixin, MemberDetailView):
+    reveal_detail = _("身份证号码、联系电话")
+
+
+class MemberCreateView(ScopedMixin, ServiceFormMixin, CreateView):
     model = Member
     form_class = MemberForm
     template_name = "members/member_form.html"
 
 
-class MemberUpdateView(LoginRequiredMixin, ServiceFormMixin, UpdateView):
+class MemberUpdateView(ScopedMixin, ServiceFormMixin, UpdateView):
     model = Member
     form_class = MemberForm
     template_name = "members/member_form.html"
@@ -78,32 +84,44 @@ class InstructorListView(FilteredListView):
         return super().get_queryset()
 
 
-class InstructorDetailView(LoginRequiredMixin, DetailView):
+class InstructorDetailView(ScopedMixin, DetailView):
     template_name = "members/instructor_detail.html"
     queryset = Instructor.objects.select_related("area")
 
     def get_context_data(self, **kwargs):
         today = timezone.localdate()
         instructor = self.object
-        kwargs.setdefault("assignment_form", AssignmentForm(instructor=instructor, today=today))
+        if self.access.can_write:
+            kwargs.setdefault(
+                "assignment_form", AssignmentForm(instructor=instructor, today=today, access=self.access)
+            )
         return super().get_context_data(
             today=today,
             active=instructor.ended_on is None or instructor.ended_on > today,
             assignments=mark_current(
-                instructor.assignments.select_related("enterprise__area").order_by("-start", "pk"), today
+                instructor.assignments.filter(self.access.path_q("enterprise__area__path"))
+                .select_related("enterprise__area")
+                .order_by("-start", "pk"),
+                today,
             ),
+            history=history(instructor, related=[instructor.assignments.all()]),
             **kwargs,
         )
+
+
+class InstructorRevealView(RevealMixin, InstructorDetailView):
+    reveal_detail = _("联系电话")
 
 
 class AssignmentCreateView(InstructorDetailView):
     """POST the small form of the instructor page; on an error the page is shown again with it."""
 
     http_method_names = ["post"]
+    writes = True
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
-        form = AssignmentForm(request.POST, instructor=self.object)
+        form = AssignmentForm(request.POST, instructor=self.object, access=self.access)
         if form.is_valid():
             try:
                 assignment = form.save()
@@ -115,14 +133,18 @@ class AssignmentCreateView(InstructorDetailView):
         return self.render_to_response(self.get_context_data(assignment_form=form))
 
 
-class AssignmentEndView(LoginRequiredMixin, View):
+class AssignmentEndView(ScopedMixin, View):
     """End one assignment on the posted date (default today)."""
 
     http_method_names = ["post"]
+    writes = True
 
     def post(self, request, pk: int, aid: int):
+        instructor = get_object_or_404(Instructor.objects.restrict(self.access), pk=pk)
         assignment = get_object_or_404(
-            InstructorAssignment.objects.select_related("enterprise", "instructor"), pk=aid, instructor_id=pk
+            InstructorAssignment.objects.select_related("enterprise", "instructor"),
+            pk=aid,
+            instructor=instructor,
         )
         form = EndForm(request.POST)
         if not form.is_valid():
@@ -137,13 +159,13 @@ class AssignmentEndView(LoginRequiredMixin, View):
         return HttpResponseRedirect(assignment.instructor.get_absolute_url())
 
 
-class InstructorCreateView(LoginRequiredMixin, ServiceFormMixin, CreateView):
+class InstructorCreateView(ScopedMixin, ServiceFormMixin, CreateView):
     model = Instructor
     form_class = InstructorForm
     template_name = "members/instructor_form.html"
 
 
-class InstructorUpdateView(LoginRequiredMixin, ServiceFormMixin, UpdateView):
+class InstructorUpdateView(ScopedMixin, ServiceFormMixin, UpdateView):
     model = Instructor
     form_class = InstructorForm
     template_name = "members/instructor_form.html"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from registry.forms import (
     AreaChoiceField,
     EnterpriseMultipleChoiceField,
-    StyledFormMixin,
+    RecordFormMixin,
     offer_enterprises_in,
 )
 from registry.models import Area, Enterprise
@@ -20,7 +20,7 @@ from .models import PartyOrganization
 from .services import create_organization, update_organization
 
 
-class OrganizationForm(StyledFormMixin, forms.ModelForm):
+class OrganizationForm(RecordFormMixin, forms.ModelForm):
     area = AreaChoiceField(label=_("所在区域"))
     enterprises = EnterpriseMultipleChoiceField(
         label=_("覆盖单位"),
@@ -55,13 +55,24 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
         self.today = today or timezone.localdate()
         organization = self.instance
         enterprises = self.fields["enterprises"]
-        enterprises.queryset = Enterprise.objects.operating_on(self.today).order_by("name", "pk")
-        self.fields["parent"].queryset = PartyOrganization.objects.order_by("name", "pk")
+        linked = (
+            list(organization.enterprises_on(self.today).values_list("pk", flat=True))
+            if organization.pk
+            else []
+        )
+        enterprises.queryset = self.scoped(
+            Enterprise.objects.operating_on(self.today).order_by("name", "pk"), keep=linked
+        )
+        self.fields["parent"].queryset = self.scoped(
+            PartyOrganization.objects.order_by("name", "pk"), keep=[organization.parent_id]
+        )
         if organization.pk:
             self.fields["parent"].queryset = self.fields["parent"].queryset.exclude(pk=organization.pk)
-            self.fields["secretary"].queryset = organization.members.active_on(self.today).order_by("name")
+            self.fields["secretary"].queryset = self.scoped(
+                organization.members.active_on(self.today).order_by("name"), keep=[organization.secretary_id]
+            )
             self.fields["secretary"].help_text = _("只能从本组织现有党员中选择。")
-            enterprises.initial = list(organization.enterprises_on(self.today).values_list("pk", flat=True))
+            enterprises.initial = linked
         else:
             # A new organisation has no members yet: its secretary is chosen when editing it.
             del self.fields["secretary"]

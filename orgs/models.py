@@ -82,6 +82,7 @@ class PartyOrganization(models.Model):
             models.CheckConstraint(
                 condition=Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=models.F("founded_on")),
                 name="org_dissolved_after_founded",
+                violation_error_message=_("撤销日期应晚于成立日期。"),
             ),
         ]
 

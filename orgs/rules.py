@@ -98,3 +98,10 @@ def organization_warnings(
 
 def enterprise_ids(enterprises: Sequence) -> list[int]:
     return sorted({e if isinstance(e, int) else e.pk for e in enterprises})
+
+
+def dissolution_error(*, founded_on: dt.date | None, dissolved_on: dt.date | None) -> str | None:
+    """撤销 must come after 成立 (the table constraint says the same; this names the field)."""
+    if dissolved_on and founded_on and dissolved_on <= founded_on:
+        return _("撤销日期应晚于成立日期。")
+    return None

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, UpdateView
 
+from registry.audit import history
 from registry.models import Area
-from registry.views import EndView, FilteredListView, ServiceFormMixin, mark_current
+from registry.views import EndView, FilteredListView, ScopedMixin, ServiceFormMixin, mark_current
 
 from .filtersets import OrganizationFilterSet
 from .forms import OrganizationForm
@@ -30,7 +30,7 @@ class OrganizationListView(FilteredListView):
         return super().get_queryset()
 
 
-class OrganizationDetailView(LoginRequiredMixin, DetailView):
+class OrganizationDetailView(ScopedMixin, DetailView):
     template_name = "orgs/organization_detail.html"
     context_object_name = "organization"
 
@@ -45,9 +45,15 @@ class OrganizationDetailView(LoginRequiredMixin, DetailView):
         return super().get_context_data(
             today=today,
             active=org.active_on(today),
-            links=mark_current(org.links.select_related("enterprise").order_by("-start", "pk"), today),
+            links=mark_current(
+                org.links.filter(self.access.path_q("enterprise__area__path"))
+                .select_related("enterprise")
+                .order_by("-start", "pk"),
+                today,
+            ),
             members=org.members.active_on(today).select_related("enterprise"),
-            children=org.children.order_by("name"),
+            children=org.children.restrict(self.access).order_by("name"),
+            history=history(org, related=[org.links.all()]),
             warnings=organization_warnings(
                 kind=org.kind,
                 setup=org.setup,
@@ -62,20 +68,20 @@ class OrganizationDetailView(LoginRequiredMixin, DetailView):
         )
 
 
-class OrganizationCreateView(LoginRequiredMixin, ServiceFormMixin, CreateView):
+class OrganizationCreateView(ScopedMixin, ServiceFormMixin, CreateView):
     model = PartyOrganization
     form_class = OrganizationForm
     template_name = "orgs/organization_form.html"
 
     def get_initial(self):
         initial = super().get_initial()
-        area = Area.objects.filter(code=self.request.GET.get("area", "")).first()
+        area = Area.objects.restrict(self.access).filter(code=self.request.GET.get("area", "")).first()
         if area:
             initial["area"] = area
         return initial
 
 
-class OrganizationUpdateView(LoginRequiredMixin, ServiceFormMixin, UpdateView):
+class OrganizationUpdateView(ScopedMixin, ServiceFormMixin, UpdateView):
     model = PartyOrganization
     form_class = OrganizationForm
     template_name = "orgs/organization_form.html"

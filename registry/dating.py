@@ -50,6 +50,7 @@ class DatedRecord(models.Model):
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(end__gt=models.F("start")),
                 name="%(app_label)s_%(class)s_end_after_start",
+                violation_error_message=_("截止日期应晚于起始日期。"),
             )
         ]
 

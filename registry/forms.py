@@ -12,8 +12,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from .concurrency import CONFLICT_MESSAGE, current_version, version_of
+from .masking import mask_phone
 from .models import Area, Enterprise
 from .rules import normalize_code, validate_credit_code
 from .services import create_enterprise, update_enterprise
@@ -64,6 +67,95 @@ class StyledFormMixin:
         style_form(self)
 
 
+OUT_OF_SCOPE = _("所选项不存在或不在您的管辖范围内，请重新选择。")
+
+
+class ScopedFormMixin:
+    """Choices limited to the user's area subtree (``access``, registry.access); a posted row outside it is a
+    field error. Fields whose queryset a form sets in its own ``__init__`` wrap it in ``self.scoped(...)``.
+
+    Without ``access`` (a form used outside a page) nothing is limited.
+    """
+
+    def __init__(self, *args, access=None, **kwargs):
+        self.access = access
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.ModelChoiceField) and hasattr(field.queryset, "restrict"):
+                instance = getattr(self, "instance", None)
+                keep = getattr(instance, f"{name}_id", None) if instance is not None and instance.pk else None
+                field.queryset = self.scoped(field.queryset, keep=[keep] if keep else ())
+
+    def scoped(self, queryset, keep: Iterable[int] = ()):
+        """``queryset`` within the user's subtree, plus ``keep`` (values the record already has elsewhere)."""
+        if self.access is None:
+            return queryset
+        restricted = queryset.restrict(self.access)
+        keep = [pk for pk in keep if pk]
+        if keep:
+            restricted = queryset.filter(Q(pk__in=restricted.values("pk")) | Q(pk__in=keep))
+        return restricted
+
+    def full_clean(self):
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                field.error_messages = {**field.error_messages, "invalid_choice": OUT_OF_SCOPE}
+        super().full_clean()
+
+
+class PersonalDataFormMixin:
+    """On an edit form the stored phone numbers (``personal_fields``) never reach the page: the input is empty
+    with the masked number as placeholder, and leaving it empty keeps the stored value."""
+
+    personal_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kept_personal_fields = []
+        if not self.instance.pk:
+            return
+        for name in self.personal_fields:
+            stored = getattr(self.instance, name, "")
+            if name in self.fields and stored:
+                self.kept_personal_fields.append(name)
+                self.initial[name] = ""
+                field = self.fields[name]
+                field.widget.attrs["placeholder"] = mask_phone(stored)
+                field.help_text = _("为保护个人信息，原号码不在此显示；留空则保持不变。")
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.kept_personal_fields:
+            if not cleaned.get(name):
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+
+class VersionedFormMixin:
+    """Optimistic concurrency (registry.concurrency): an edit form carries the record's version; saving after
+    someone else saved the record gives a conflict message and saves nothing."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and hasattr(self.instance, "updated_at"):
+            self.fields["version"] = forms.CharField(widget=forms.HiddenInput, required=False)
+            self.initial["version"] = version_of(self.instance)
+
+    def clean(self):
+        cleaned = super().clean()
+        version = (self.cleaned_data.get("version") or "").strip()
+        if "version" in self.fields and version:
+            current, when = current_version(self.instance)
+            if current != version:
+                when_text = date_format(timezone.localtime(when), "Y-m-d H:i:s") if when else ""
+                raise ValidationError(CONFLICT_MESSAGE % {"when": when_text}, code="conflict")
+        return cleaned
+
+
+class RecordFormMixin(VersionedFormMixin, PersonalDataFormMixin, ScopedFormMixin, StyledFormMixin):
+    """What every record form of the pages has: scoped choices, protected personal data, a version, styling."""
+
+
 class AreaChoiceField(forms.ModelChoiceField):
     """Areas in tree order, indented by depth."""
 
@@ -106,7 +198,7 @@ def offer_enterprises_in(
     field.widget.choices = choices
 
 
-class EnterpriseForm(StyledFormMixin, forms.ModelForm):
+class EnterpriseForm(RecordFormMixin, forms.ModelForm):
     """Create or edit an enterprise; the 规上 status is stored as dated periods by the service."""
 
     credit_code = forms.CharField(
@@ -116,6 +208,7 @@ class EnterpriseForm(StyledFormMixin, forms.ModelForm):
     )
     area = AreaChoiceField(label=_("所在区域"))
     above_scale = forms.BooleanField(label=_("规模以上"), required=False)
+    personal_fields = ("contact_phone",)
     above_scale_since = forms.DateField(
         label=_("规上起始日期"),
         required=False,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import AreaKind, Category, EconomicType, Role
 from .dating import DatedRecord, holds_on
+from .masking import mask_phone
 from .querysets import AreaQuerySet, EnterpriseQuerySet
 from .rules import validate_credit_code
 
@@ -109,6 +110,7 @@ class Enterprise(models.Model):
             models.CheckConstraint(
                 condition=Q(deregistered_on__isnull=True) | Q(deregistered_on__gt=models.F("established_on")),
                 name="enterprise_deregistered_after_established",
+                violation_error_message=_("注销/迁出日期应晚于成立日期。"),
             )
         ]
 
@@ -120,6 +122,10 @@ class Enterprise(models.Model):
 
     def operating_on(self, on: dt.date) -> bool:
         return holds_on(on, self.established_on, self.deregistered_on)
+
+    @property
+    def masked_contact_phone(self) -> str:
+        return mask_phone(self.contact_phone)
 
     def above_scale_on(self, on: dt.date) -> bool:
         return any(p.holds_on(on) for p in self.above_scale_periods.all())

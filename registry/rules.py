@@ -5,8 +5,11 @@ Forms, API serializers and Excel imports all call these; none of them re-impleme
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -91,3 +94,31 @@ def enterprise_warnings(*, full_members: int, party_members: int, coverage: str)
     elif party_members > 0 and coverage in ("none", "work") and full_members < OWN_ORG_MIN_FULL_MEMBERS:
         out.append(_("有党员 %(n)s 名但尚未建立党组织，可与邻近单位联合组建。") % {"n": party_members})
     return out
+
+
+@dataclass
+class AboveScaleChange:
+    """What making 规上 hold (or stop) from a date does to a firm's dated periods; applied by a service or an import."""
+
+    create_from: dt.date | None = None  # a new open period starting that day
+    moved: Any = None  # a later period whose start moves back to that day
+    ended: Any = None  # the current period, ending that day
+    dropped: Any = None  # the current period, starting that day or later: it never held
+
+
+def plan_above_scale(periods: list, *, above_scale: bool, since: dt.date) -> AboveScaleChange | None:
+    """The change to ``periods`` (AboveScalePeriod rows, in start order) that makes 规上 ``above_scale`` from
+    ``since``; None when it already is. The rows returned carry their new start/end, not yet saved."""
+    current = next((p for p in periods if p.holds_on(since)), None)
+    if above_scale and current is None:
+        later = next((p for p in periods if p.start > since), None)
+        if later is None:
+            return AboveScaleChange(create_from=since)
+        later.start = since
+        return AboveScaleChange(moved=later)
+    if not above_scale and current is not None:
+        if current.start >= since:
+            return AboveScaleChange(dropped=current)
+        current.end = since
+        return AboveScaleChange(ended=current)
+    return None

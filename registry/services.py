@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from .models import AboveScalePeriod, Area, Enterprise
 from .outbox import request_recompute
+from .rules import plan_above_scale
 
 ENTERPRISE_FIELDS = (
     "name",
@@ -87,24 +88,20 @@ def set_above_scale(
 ) -> dt.date | None:
     """Make the dated 规上 status hold (or stop) from ``since`` (default today). Returns the date if anything changed."""
     since = since or timezone.localdate()
-    periods = list(enterprise.above_scale_periods.order_by("start"))
-    current = next((p for p in periods if p.holds_on(since)), None)
-    if above_scale and current is None:
-        later = next((p for p in periods if p.start > since), None)
-        if later is not None:
-            later.start = since
-            later.save(update_fields=["start"])
-        else:
-            AboveScalePeriod.objects.create(enterprise=enterprise, start=since)
-        return since
-    if not above_scale and current is not None:
-        if current.start >= since:
-            current.delete()
-        else:
-            current.end = since
-            current.save(update_fields=["end"])
-        return since
-    return None
+    change = plan_above_scale(
+        list(enterprise.above_scale_periods.order_by("start")), above_scale=above_scale, since=since
+    )
+    if change is None:
+        return None
+    if change.create_from:
+        AboveScalePeriod.objects.create(enterprise=enterprise, start=change.create_from)
+    if change.moved:
+        change.moved.save(update_fields=["start"])
+    if change.ended:
+        change.ended.save(update_fields=["end"])
+    if change.dropped:
+        change.dropped.delete()
+    return since
 
 
 @transaction.atomic
@@ -115,7 +112,10 @@ def deregister_enterprise(*, enterprise: Enterprise, on: dt.date) -> Enterprise:
     enterprise.deregistered_on = on
     enterprise.save(update_fields=["deregistered_on", "updated_at"])
     for relation in ("org_links", "instructor_assignments"):
-        getattr(enterprise, relation).filter(end__isnull=True, start__lt=on).update(end=on)
+        # One save per row (a handful) rather than update(): the audit log hears only save().
+        for link in getattr(enterprise, relation).filter(end__isnull=True, start__lt=on):
+            link.end = on
+            link.save(update_fields=["end"])
     request_recompute(area=enterprise.area_id, since=on)
     return enterprise
 

@@ -10,13 +10,17 @@ from collections.abc import Iterable
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import ModelChoiceField
 from django.http import HttpResponseRedirect
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
 from django.views.generic.detail import SingleObjectMixin
 
+from .access import Access, access_for
+from .audit import history, record_event
 from .filtersets import EnterpriseFilterSet
 from .forms import EndForm, EnterpriseForm, add_service_errors, style_form
 from .models import Enterprise
@@ -32,7 +36,52 @@ def mark_current(rows: Iterable, on: dt.date) -> list:
     return rows
 
 
-class FilteredListView(LoginRequiredMixin, ListView):
+class ScopedMixin(LoginRequiredMixin):
+    """The one place pages are scoped (registry.access): every page of registry, orgs and members uses it.
+
+    ``self.access`` is the user's role and area. Lists keep only rows in the area's subtree; a single object
+    outside it is 404 (it does not exist for this user). Views with ``writes = True`` (create, edit, end,
+    assignments) are 403 for roles that may not write. Forms get ``access`` so their choices are scoped too.
+    """
+
+    access: Access  # ``writes`` (default False) comes from the view or ServiceFormMixin
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.access = access_for(request.user)
+        if getattr(self, "writes", False) and not self.access.can_write:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self, queryset=None):
+        queryset = self.get_queryset() if queryset is None else queryset
+        return super().get_object(queryset.restrict(self.access))
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "access": self.access}
+
+
+class RevealMixin:
+    """POST to the reveal URL: the detail page once more, with full ID numbers and phones, and an audit entry.
+
+    Only roles that may reveal (registry.access.Access.can_reveal); the full values are in no other response.
+    """
+
+    reveal_detail = ""
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        if not self.access.can_reveal:
+            raise PermissionDenied
+        self.object = self.get_object()
+        record_event(request, "reveal", obj=self.object, detail=str(self.reveal_detail))
+        response = self.render_to_response(self.get_context_data(object=self.object, revealed=True))
+        patch_cache_control(response, no_store=True, private=True)  # the full values are not kept anywhere
+        return response
+
+
+class FilteredListView(ScopedMixin, ListView):
     """A list filtered by a FilterSet, ``page_size`` rows a page (default 50, at most 200)."""
 
     filterset_class: type
@@ -49,8 +98,14 @@ class FilteredListView(LoginRequiredMixin, ListView):
     def get_queryset(self):
         self.today = timezone.localdate()
         self.filterset = self.filterset_class(
-            self.request.GET or None, queryset=super().get_queryset(), request=self.request
+            self.request.GET or None,
+            queryset=super().get_queryset().restrict(self.access),
+            request=self.request,
         )
+        for field in self.filterset.form.fields.values():
+            # Filter choices (areas, organisations) list only what the user may see.
+            if isinstance(field, ModelChoiceField) and hasattr(field.queryset, "restrict"):
+                field.queryset = field.queryset.restrict(self.access)
         style_form(self.filterset.form)
         if self.filterset.is_bound and not self.filterset.is_valid():
             return self.filterset.queryset.none()
@@ -61,7 +116,12 @@ class FilteredListView(LoginRequiredMixin, ListView):
 
 
 class ServiceFormMixin:
-    """form.save() calls a service; a ValidationError it raises is shown on the form, nothing is saved."""
+    """form.save() calls a service; a ValidationError it raises is shown on the form, nothing is saved.
+
+    Only for writing (``writes``): read-only roles get 403, and the form's choices are scoped to the user's area.
+    """
+
+    writes = True
 
     success_message = _("已保存“%(name)s”。")
 
@@ -75,7 +135,7 @@ class ServiceFormMixin:
         return HttpResponseRedirect(self.object.get_absolute_url())
 
 
-class EndView(LoginRequiredMixin, SingleObjectMixin, FormView):
+class EndView(ScopedMixin, SingleObjectMixin, FormView):
     """An "end" action (注销, 撤销, 减少, 离任) instead of delete: a date, a service call, back to the record."""
 
     form_class = EndForm
@@ -83,14 +143,20 @@ class EndView(LoginRequiredMixin, SingleObjectMixin, FormView):
     date_help = ""
     error_aliases: dict[str, str] = {}
     success_message = _("已办理“%(name)s”。")
+    writes = True
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.object = self.get_object()
-        return super().dispatch(request, *args, **kwargs)
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return super().post(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "label": self.date_label, "help_text": self.date_help}
+        kwargs = super().get_form_kwargs()
+        kwargs.pop("access", None)
+        return {**kwargs, "label": self.date_label, "help_text": self.date_help}
 
     def end(self, data: dict) -> None:
         raise NotImplementedError
@@ -121,7 +187,7 @@ class EnterpriseListView(FilteredListView):
         return super().get_queryset()
 
 
-class EnterpriseDetailView(LoginRequiredMixin, DetailView):
+class EnterpriseDetailView(ScopedMixin, DetailView):
     template_name = "registry/enterprise_detail.html"
 
     def get_queryset(self):
@@ -146,6 +212,10 @@ class EnterpriseDetailView(LoginRequiredMixin, DetailView):
                 "instructor"
             ),
             above_scale_periods=enterprise.above_scale_periods.order_by("start"),
+            history=history(
+                enterprise,
+                related=[enterprise.above_scale_periods.all(), enterprise.org_links.all()],
+            ),
             warnings=enterprise_warnings(
                 full_members=enterprise.full_members,
                 party_members=enterprise.party_members,
@@ -155,13 +225,18 @@ class EnterpriseDetailView(LoginRequiredMixin, DetailView):
         )
 
 
-class EnterpriseCreateView(LoginRequiredMixin, ServiceFormMixin, CreateView):
+class EnterpriseRevealView(RevealMixin, EnterpriseDetailView):
+    http_method_names = ["post"]
+    reveal_detail = _("联系电话")
+
+
+class EnterpriseCreateView(ScopedMixin, ServiceFormMixin, CreateView):
     model = Enterprise
     form_class = EnterpriseForm
     template_name = "registry/enterprise_form.html"
 
 
-class EnterpriseUpdateView(LoginRequiredMixin, ServiceFormMixin, UpdateView):
+class EnterpriseUpdateView(ScopedMixin, ServiceFormMixin, UpdateView):
     model = Enterprise
     form_class = EnterpriseForm
     template_name = "registry/enterprise_form.html"

@@ -6,6 +6,7 @@ Wording lives in templates/reports/ (the narrative is a text template) so the de
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.template.loader import render_to_string
@@ -138,3 +139,49 @@ def render_quarterly_run(run, *, progress=None) -> None:
     run.file.save(quarterly_filename(report, "xlsx"), ContentFile(buffer.getvalue()), save=False)
     run.status, run.progress, run.finished_at = run.Status.DONE, 100, timezone.now()
     run.save()
+
+
+def enterprise_rows(report: QuarterlyReport) -> Iterator[tuple]:
+    """Every operating unit of the area at the quarter's end with its state: the workbook's detail sheet.
+
+    Streams (two queries, however many units), so a big area's workbook does not hold the list in memory.
+    """
+    from django.db.models import Count
+
+    from members.models import Member
+    from registry.choices import Category, CoverageState
+
+    from .models import EnterpriseState
+
+    on = report.as_of
+    members = dict(
+        Member.objects.active_on(on)
+        .filter(enterprise__area__path__startswith=report.area.path)
+        .values_list("enterprise_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    states = (
+        EnterpriseState.objects.filter(period=str(report.period), area__path__startswith=report.area.path)
+        .order_by("area__path", "enterprise__name")
+        .values_list(
+            "enterprise_id",
+            "enterprise__name",
+            "enterprise__credit_code",
+            "area__name",
+            "category",
+            "above_scale",
+            "state",
+        )
+    )
+    categories, labels = dict(Category.choices), dict(CoverageState.choices)
+    for pk, name, code, area, category, above_scale, state in states.iterator(chunk_size=2000):
+        yield (
+            name,
+            code,
+            area,
+            str(categories.get(category, category)),
+            "是" if above_scale else "否",
+            str(labels.get(state, state)),
+            members.get(pk, 0),
+        )

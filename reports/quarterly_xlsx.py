@@ -14,7 +14,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .quarterly import QuarterlyReport
+from .quarterly import QuarterlyReport, enterprise_rows
 
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
@@ -167,6 +167,16 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
                     "；".join(c.reasons),
                 ]
             )
+
+    detail = _new_sheet(wb, "单位明细", landscape=True)
+    for col, width in zip("ABCDEFG", (34, 22, 18, 10, 8, 12, 10), strict=True):
+        detail.column_dimensions[col].width = width
+    detail.freeze_panes = "A2"
+    _header(
+        detail, "单位名称", "统一社会信用代码", "所在区域", "类别", "规上", "覆盖状态", "党员（工作单位）"
+    )
+    for row in enterprise_rows(report):
+        detail.append(row)
 
     todo = _new_sheet(wb, "待办事项")
     todo.column_dimensions["A"].width = 34

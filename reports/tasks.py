@@ -41,3 +41,11 @@ def render_quarterly(run_id: int) -> None:
     except Exception as exc:
         ReportRun.objects.filter(pk=run_id).update(status=ReportRun.Status.FAILED, error=str(exc)[:2000])
         raise
+
+
+@shared_task(name="reports.run_import_job")
+def run_import_job(job_id: int) -> None:
+    """Run an uploaded Excel import (dry run or commit) in the background; the upload page polls its progress."""
+    from .imports import run_job
+
+    run_job(job_id)

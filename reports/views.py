@@ -21,6 +21,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from registry.access import access_for
+from registry.audit import record_event
 from registry.models import Area, Enterprise
 from registry.periods import Quarter, quarters_between
 
@@ -264,6 +265,7 @@ class QuarterlyXlsxView(QuarterlyMixin, View):
         report = self.get_report()
         buffer = io.BytesIO()
         write_quarterly_workbook(report, buffer)
+        record_event(request, "download", area, detail=quarterly_filename(report, "xlsx"))
         return FileResponse(
             io.BytesIO(buffer.getvalue()), as_attachment=True, filename=quarterly_filename(report, "xlsx")
         )
@@ -294,6 +296,7 @@ class ReportRunDownloadView(LoginRequiredMixin, View):
         ).first()
         if run is None or not run.file:
             raise Http404(_("没有这份报告。"))
+        record_event(request, "download", run.area, detail=run.file.name)
         return FileResponse(
             run.file.open("rb"), as_attachment=True, filename=run.file.name.rsplit("/", 1)[-1]
         )

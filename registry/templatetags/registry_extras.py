@@ -27,3 +27,24 @@ def coverage_label(value: str) -> str:
 def coverage_badge(value: str) -> str:
     """A Bootstrap badge class for a coverage state."""
     return _COVERAGE_BADGES.get(value, "text-bg-light")
+
+
+_AUDIT_ACTIONS = {0: "新增", 1: "修改", 2: "删除"}
+
+
+@register.filter
+def audit_action(entry) -> str:
+    """What an audit log entry (registry.audit) records, in Chinese."""
+    if entry.action in _AUDIT_ACTIONS:
+        return _AUDIT_ACTIONS[entry.action]
+    from registry.audit import EVENT_LABELS
+
+    event = (entry.additional_data or {}).get("event", "")
+    return str(EVENT_LABELS.get(event, event or "访问"))
+
+
+@register.filter
+def audit_subject(entry) -> str:
+    """The kind of record an entry is about (``覆盖关系``…), for histories that include related rows."""
+    model = entry.content_type.model_class()
+    return str(model._meta.verbose_name) if model is not None else ""

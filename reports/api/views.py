@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry.access import access_for
+from registry.audit import record_event
 from reports.explain import DENOMINATOR, NUMERATOR, drill_enterprises, drill_live
 from reports.figures import FigureNotFound, live_figure, stored_figure
 from reports.models import Indicator, Snapshot
@@ -146,6 +147,7 @@ class QuarterlyReportView(APIView):
             return HttpResponse(render_quarterly_document(report), content_type="text/html; charset=utf-8")
         buffer = io.BytesIO()
         write_quarterly_workbook(report, buffer)
+        record_event(request, "download", s.area, detail=quarterly_filename(report, "xlsx"))
         return FileResponse(
             io.BytesIO(buffer.getvalue()), as_attachment=True, filename=quarterly_filename(report, "xlsx")
         )

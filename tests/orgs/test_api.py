@@ -169,8 +169,7 @@ def test_create_links_from_founding(api, world):
         ({"secretary": 999999}, "secretary"),
         ({"kind": "club"}, "kind"),
         ({"founded_on": "yesterday"}, "founded_on"),
-        # The model has no clean() for this yet, so its check constraint answers (a 400, nothing saved).
-        ({"dissolved_on": "2020-01-01"}, "non_field_errors"),
+        ({"dissolved_on": "2020-01-01"}, "non_field_errors"),  # the check constraint, in Chinese
     ],
 )
 def test_create_errors_save_nothing(api, world, overrides, expected):
@@ -263,6 +262,29 @@ def test_patch_dissolved_on_dissolves(api, world):
     too_early = api.patch(f"{ORGS}{world['committee'].pk}/", {"dissolved_on": "2017-01-01"}, format="json")
     assert too_early.status_code == 400
     assert too_early.json() == {"dissolved_on": ["撤销日期应晚于成立日期。"]}
+
+
+def test_a_dissolved_organisation_can_still_be_renamed(api, world):
+    joint = world["joint"]
+    assert api.patch(f"{ORGS}{joint.pk}/", {"dissolved_on": "2024-12-31"}, format="json").status_code == 200
+    renamed = api.patch(f"{ORGS}{joint.pk}/", {"name": "已撤销的联合支部"}, format="json")
+    assert renamed.status_code == 200, renamed.content
+    assert renamed.json()["name"] == "已撤销的联合支部"
+
+
+def test_constraint_message_is_chinese(api, world):
+    firms = world["firms"]
+    body = {
+        "name": "X",
+        "kind": "branch",
+        "setup": "joint",
+        "area": "P2",
+        "enterprises": [firms[2].pk, firms[3].pk],
+        "founded_on": "2024-03-01",
+        "dissolved_on": "2020-01-01",
+    }
+    response = api.post(ORGS, body, format="json")
+    assert response.json() == {"non_field_errors": ["撤销日期应晚于成立日期。"]}
 
 
 def test_unknown_is_404_and_delete_is_405(api, world):

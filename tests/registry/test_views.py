@@ -19,9 +19,17 @@ from tests.factories import (
     MemberFactory,
     OrganizationFactory,
     make_credit_code,
+    make_user,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    """Pages are scoped by role (registry.access): these tests act as an administrator, who sees every area."""
+    client.force_login(make_user("administrator", role="admin"))
+    return client
 
 LIST = "/enterprises/"
 VALID = make_credit_code(779)

@@ -1,0 +1,104 @@
+"""The audit trail: record changes are logged by django-auditlog (settings.AUDITLOG_INCLUDE_TRACKING_MODELS);
+this module adds the events that change no record (logins, failed logins, logouts, reveals, downloads) and reads
+a record's history for its page.
+
+Events are auditlog ``LogEntry`` rows with action ACCESS, so one log (searchable in the admin) holds everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+EVENT_LABELS = {
+    "login": _("登录"),
+    "logout": _("退出登录"),
+    "login_failed": _("登录失败"),
+    "reveal": _("查看完整个人信息"),
+    "download": _("下载"),
+    "export": _("导出"),
+}
+
+
+def _client_addr(request) -> str | None:
+    if request is None:
+        return None
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return (forwarded.split(",")[0].strip() or None) if forwarded else request.META.get("REMOTE_ADDR")
+
+
+def record_event(request, action: str, obj: Model | None = None, detail: str = "", *, actor=None) -> LogEntry:
+    """Log an event that changes no record: ``action`` is one of EVENT_LABELS' keys (others are kept as given).
+
+    ``obj`` is what the event concerns (a member whose data was revealed, the area of a download); without it
+    the event is filed under the acting user. ``detail`` is free text (a file name, a username tried).
+    """
+    user = getattr(request, "user", None) if actor is None else actor
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    subject = obj if obj is not None else user
+    if subject is not None:
+        content_type = ContentType.objects.get_for_model(subject)
+        object_pk, object_repr = str(subject.pk), str(subject)
+    else:
+        content_type = ContentType.objects.get_for_model(get_user_model())
+        object_pk, object_repr = "", detail
+    label = str(EVENT_LABELS.get(action, action))
+    return LogEntry.objects.create(
+        content_type=content_type,
+        object_pk=object_pk,
+        object_id=subject.pk if subject is not None and isinstance(subject.pk, int) else None,
+        object_repr=object_repr[:500],
+        action=LogEntry.Action.ACCESS,
+        changes_text=f"{label}：{detail}" if detail else label,
+        actor=user,
+        actor_email=getattr(user, "email", None) if user is not None else None,
+        remote_addr=_client_addr(request),
+        additional_data={
+            "event": action,
+            "detail": detail,
+            "path": getattr(request, "path", ""),
+            "method": getattr(request, "method", ""),
+        },
+    )
+
+
+def history(obj: Model, related: Iterable[QuerySet] = (), limit: int = 100) -> list[LogEntry]:
+    """The log of ``obj`` and of the rows in ``related`` (its dated links, periods…), newest first."""
+    q = Q(content_type=ContentType.objects.get_for_model(obj), object_pk=str(obj.pk))
+    for queryset in related:
+        ids = [str(pk) for pk in queryset.values_list("pk", flat=True)]
+        if ids:
+            q |= Q(content_type=ContentType.objects.get_for_model(queryset.model), object_pk__in=ids)
+    return list(
+        LogEntry.objects.filter(q).select_related("actor", "content_type").order_by("-timestamp")[:limit]
+    )
+
+
+def _on_login(sender, request, user, **kwargs):
+    record_event(request, "login", obj=user, actor=user)
+
+
+def _on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        record_event(request, "logout", obj=user, actor=user)
+
+
+def _on_login_failed(sender, credentials, request=None, **kwargs):
+    username = str(credentials.get("username", ""))[:150]
+    known = get_user_model().objects.filter(username=username).first() if username else None
+    record_event(request, "login_failed", obj=known, detail=username, actor=None)
+
+
+def connect_signals() -> None:
+    """Called from RegistryConfig.ready(): logins, logouts and failed logins go to the log."""
+    from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+    user_logged_in.connect(_on_login, dispatch_uid="registry.audit.login")
+    user_logged_out.connect(_on_logout, dispatch_uid="registry.audit.logout")
+    user_login_failed.connect(_on_login_failed, dispatch_uid="registry.audit.login_failed")

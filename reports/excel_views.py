@@ -1,0 +1,175 @@
+"""Excel in and out on the pages: ledger downloads that honour the list filters, and the import upload page.
+
+Exports reuse the list pages' FilterSets and scope rows with ``restrict(access_for(user))``. Imports are stored as
+an ImportJob and run by a Celery task; the page polls its progress with htmx and shows the dry-run diff with a
+confirm button.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django_htmx.http import HttpResponseClientRefresh
+
+from members.filtersets import InstructorFilterSet, MemberFilterSet
+from members.models import Instructor, Member
+from orgs.filtersets import OrganizationFilterSet
+from orgs.models import PartyOrganization
+from registry.access import access_for
+from registry.audit import record_event
+from registry.filtersets import EnterpriseFilterSet
+from registry.models import Enterprise
+
+from . import exports
+from .imports import start_job
+from .models import ImportJob
+from .workbooks import KINDS
+
+
+class ExportView(LoginRequiredMixin, View):
+    """GET with the list page's query string → the filtered, scoped ledger as .xlsx."""
+
+    filterset_class: type
+    model: type
+    filename: str
+
+    def rows(self, request):
+        queryset = self.model.objects.restrict(access_for(request.user))
+        filterset = self.filterset_class(request.GET or None, queryset=queryset, request=request)
+        if filterset.is_bound and not filterset.is_valid():
+            return queryset.none()
+        return filterset.qs
+
+    def write(self, queryset):
+        raise NotImplementedError
+
+    def get(self, request):
+        handle = self.write(self.rows(request))
+        name = f"{self.filename}-{timezone.localdate():%Y%m%d}.xlsx"
+        record_event(request, "export", detail=f"{name}?{request.GET.urlencode()}")
+        return FileResponse(handle, as_attachment=True, filename=name, content_type=exports.XLSX_CONTENT_TYPE)
+
+
+class EnterpriseExportView(ExportView):
+    filterset_class, model, filename = EnterpriseFilterSet, Enterprise, "单位台账"
+
+    def write(self, queryset):
+        return exports.export_enterprises(queryset)
+
+
+class UncoveredExportView(EnterpriseExportView):
+    filename = "未覆盖规上企业"
+
+    def write(self, queryset):
+        return exports.export_uncovered(queryset)
+
+
+class OrganizationExportView(ExportView):
+    filterset_class, model, filename = OrganizationFilterSet, PartyOrganization, "党组织"
+
+    def write(self, queryset):
+        return exports.export_organizations(queryset)
+
+
+class MemberExportView(ExportView):
+    filterset_class, model, filename = MemberFilterSet, Member, "党员"
+
+    def write(self, queryset):
+        return exports.export_members(queryset, reveal=False)  # revealing (audited) comes with the roles work
+
+
+class InstructorExportView(ExportView):
+    filterset_class, model, filename = InstructorFilterSet, Instructor, "党建指导员"
+
+    def write(self, queryset):
+        return exports.export_instructors(queryset, reveal=False)
+
+
+# ---------------------------------------------------------------- import pages ----
+
+
+def _writer_or_403(request) -> None:
+    if not access_for(request.user).can_write:
+        raise PermissionDenied(_("您没有导入数据的权限。"))
+
+
+def _job_or_404(request, pk: int) -> ImportJob:
+    job = get_object_or_404(ImportJob, pk=pk)
+    if job.created_by_id != request.user.pk and not access_for(request.user).is_admin:
+        raise Http404
+    return job
+
+
+class ImportPageView(LoginRequiredMixin, View):
+    template_name = "reports/import_upload.html"
+
+    def dispatch(self, request, *args, kind: str = "", **kwargs):
+        if kind not in KINDS:
+            raise Http404
+        self.kind = KINDS[kind]
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, error: str = "", status: int = 200):
+        _writer_or_403(request)
+        context = {"kind": self.kind, "kinds": KINDS.values(), "error": error}
+        return render(request, self.template_name, context, status=status)
+
+    def post(self, request):
+        _writer_or_403(request)
+        upload = request.FILES.get("file")
+        if upload is None:
+            return self.get(request, error=_("请选择要上传的 .xlsx 文件。"), status=400)
+        job = start_job(kind=self.kind.name, upload=upload, dry_run=True, user=request.user)
+        return HttpResponseRedirect(job_url(job))
+
+
+def job_url(job: ImportJob) -> str:
+    from django.urls import reverse
+
+    return reverse("reports:import_job", args=[job.pk])
+
+
+class ImportJobView(LoginRequiredMixin, View):
+    """The job's progress (polled) or, once finished, the diff, the problems and the confirm button."""
+
+    def get(self, request, pk: int):
+        job = _job_or_404(request, pk)
+        result = job.result or {}
+        failed = job.status == ImportJob.Status.FAILED or bool(result.get("errors"))
+        context = {
+            "job": job,
+            "kind": KINDS[job.kind],
+            "result": result,
+            "can_confirm": job.dry_run
+            and job.status == ImportJob.Status.DONE
+            and not result.get("errors")
+            and result.get("summary", {}).get("changes", 0) > 0,
+        }
+        return render(request, "reports/import_job.html", context, status=400 if failed else 200)
+
+
+class ImportProgressView(LoginRequiredMixin, View):
+    """htmx polls this fragment; when the job is finished the page reloads to show the result."""
+
+    def get(self, request, pk: int):
+        job = _job_or_404(request, pk)
+        if job.finished:
+            return HttpResponseClientRefresh()
+        return render(request, "reports/_import_progress.html", {"job": job})
+
+
+class ImportConfirmView(LoginRequiredMixin, View):
+    """Run the previewed file for real (validated again: the data may have changed since the preview)."""
+
+    def post(self, request, pk: int):
+        _writer_or_403(request)
+        source = _job_or_404(request, pk)
+        if not source.dry_run or source.status != ImportJob.Status.DONE:
+            raise Http404
+        job = start_job(kind=source.kind, upload=None, dry_run=False, user=request.user, source=source)
+        return HttpResponseRedirect(job_url(job))
