@@ -266,6 +266,7 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # Login lockout (django-axes, database handler): 5 failures of one username from one address lock it.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_VERBOSE = False  # no banner on every manage.py command
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
