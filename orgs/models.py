@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from registry.dating import DatedQuerySet, DatedRecord, active_q, holds_on
+from registry.dating import DatedQuerySet, DatedRecord, active_q, count_of, holds_on
 from registry.models import Area, Enterprise
 
 from .choices import OrgKind, Setup
@@ -25,14 +25,13 @@ class PartyOrganizationQuerySet(models.QuerySet):
 
     def with_counts(self, on: dt.date):
         """Annotate ``member_count``, ``full_member_count`` and ``unit_count`` as of ``on``."""
-        member = active_q(on, start="members__joined_on", end="members__ended_on")
-        link = active_q(on, prefix="links__")
+        members = PartyOrganization.members.rel.related_model.objects.filter(
+            active_q(on, start="joined_on", end="ended_on")
+        )
         return self.annotate(
-            member_count=models.Count("members", filter=member, distinct=True),
-            full_member_count=models.Count(
-                "members", filter=member & Q(members__category="full"), distinct=True
-            ),
-            unit_count=models.Count("links", filter=link, distinct=True),
+            member_count=count_of(members, "organization"),
+            full_member_count=count_of(members.filter(category="full"), "organization"),
+            unit_count=count_of(OrganizationLink.objects.filter(active_q(on)), "organization"),
         )
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import models
-from django.db.models import Case, Count, Q, Value, When
+from django.db.models import Case, Q, Value, When
 
 from .choices import Category, CoverageState
-from .dating import active_q
+from .dating import active_q, count_of
 
 
 class AreaQuerySet(models.QuerySet):
@@ -84,10 +84,10 @@ class EnterpriseQuerySet(models.QuerySet):
 
     def with_member_counts(self, on: dt.date):
         """Annotate ``party_members`` and ``full_members``: active members employed here on ``on``."""
-        active = active_q(on, start="employed_members__joined_on", end="employed_members__ended_on")
+        members = self.model.employed_members.rel.related_model.objects.filter(
+            active_q(on, start="joined_on", end="ended_on")
+        )
         return self.annotate(
-            party_members=Count("employed_members", filter=active, distinct=True),
-            full_members=Count(
-                "employed_members", filter=active & Q(employed_members__category="full"), distinct=True
-            ),
+            party_members=count_of(members, "enterprise"),
+            full_members=count_of(members.filter(category="full"), "enterprise"),
         )

@@ -82,6 +82,8 @@ def changes(area: Area, period: Quarter, *, since: Quarter | None = None) -> lis
     """Enterprises in ``area`` that entered or left a state (or 规上) between ``since`` (default: previous quarter)
     and ``period``, each with the dated events that explain it."""
     since = since or period.previous()
+    if not EnterpriseState.objects.filter(period=str(since)).exists():
+        return []  # that quarter was never computed: there is nothing to compare with
     scope = Q(area__path__startswith=area.path)
     before = {
         e: (s, a)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q
+from django.core.cache import cache, caches
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from registry.models import Area
@@ -61,7 +64,11 @@ def get_indicator(code: str | None) -> Indicator:
 def stored_figure(area: Area, period: Quarter, indicator: Indicator) -> Figure:
     """The stored snapshot of a quarter (never recomputed on read)."""
     key = str(period)
-    snapshot = Snapshot.objects.filter(area=area, period=key, indicator=indicator).first()
+    snapshot = (
+        Snapshot.objects.filter(area=area, period=key, indicator=indicator)
+        .annotate(frozen=Exists(PeriodLock.objects.filter(period=OuterRef("period"))))
+        .first()
+    )
     if snapshot is None:
         raise FigureNotFound(
             _("%(area)s %(period)s 的“%(indicator)s”尚未计算。")
@@ -81,8 +88,69 @@ def stored_figure(area: Area, period: Quarter, indicator: Indicator) -> Figure:
         breakdown=Breakdown(snapshot.single, snapshot.joint, snapshot.work, snapshot.none),
         members=members,
         computed_at=snapshot.computed_at,
-        frozen=PeriodLock.objects.filter(period=key).exists(),
+        frozen=snapshot.frozen,
     )
+
+
+# The generation lives in the shared cache (Redis when configured), the figures in each process's memory: a hit
+# then costs no round trip at all. A process re-reads the shared generation at most this often, so a recompute
+# run elsewhere is served everywhere within GENERATION_POLL_SECONDS; the process that bumps sees it at once.
+GENERATION_KEY = "figures-generation"
+GENERATION_POLL_SECONDS = 1.0
+_seen: dict = {"generation": None, "at": 0.0}
+
+
+def figures_generation() -> int:
+    """The current "figures generation": cached figures are stored with it, so bumping it retires them all.
+
+    Read it before reading any figure, so that what is cached under it is never older than the bump. A lost key
+    (a cache restart, an outage) starts from the clock, never from a number already used.
+    """
+    now = time.monotonic()
+    if _seen["generation"] is not None and now - _seen["at"] < GENERATION_POLL_SECONDS:
+        return _seen["generation"]
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, time.time_ns(), None)
+        generation = cache.get(GENERATION_KEY)
+        if generation is None:  # no shared cache at all (Redis down): a number of our own for one poll
+            generation = time.time_ns()
+    _seen.update(generation=generation, at=now)
+    return generation
+
+
+def cached_figure(key: str) -> tuple[int, object | None]:
+    """The current figures generation and what ``cache_figure`` stored under ``key`` for it (None if nothing, or
+    if stored under an older generation)."""
+    generation = figures_generation()
+    entry = caches["local"].get(key)
+    if entry is None or entry[0] != generation:
+        return generation, None
+    return generation, entry[1]
+
+
+def cache_figure(key: str, generation: int, value, timeout: int) -> None:
+    """Store ``value`` under ``key`` for ``generation``, the one read before the figure was read."""
+    caches["local"].set(key, (generation, value), timeout)
+
+
+def _bump_generation() -> None:
+    try:
+        generation = cache.incr(GENERATION_KEY)
+    except ValueError:  # no key yet
+        cache.add(GENERATION_KEY, time.time_ns(), None)
+        generation = cache.get(GENERATION_KEY)
+    _seen.update(generation=generation, at=time.monotonic())  # None (Redis down): read again next time
+
+
+def figures_changed() -> None:
+    """Stored figures or period locks were written: retire every cached figure.
+
+    Bumped now (for readers inside this transaction) and again after commit: a reader that took the first number
+    before the commit may have cached what it read then, and the second bump retires that too.
+    """
+    _bump_generation()
+    transaction.on_commit(_bump_generation)
 
 
 def live_figure(area: Area, on: dt.date, indicator: Indicator) -> Figure:

@@ -28,6 +28,7 @@ from members.rules import assignment_errors, identity_errors, mask_id_number, ma
 from orgs.models import OrganizationLink, PartyOrganization
 from orgs.rules import dissolution_error, validate_links
 from registry.access import Access, access_for
+from registry.audit import record_bulk_changes
 from registry.dating import holds_on, overlaps
 from registry.models import AboveScalePeriod, Area, Enterprise
 from registry.outbox import request_recompute_many
@@ -160,6 +161,8 @@ def run_import(kind: str, file, *, dry_run: bool, user, progress: Progress | Non
         pairs = importer.apply()
         if pairs:
             request_recompute_many(_coalesce(pairs))
+        # Bulk writes fire no signals: the import logs its rows itself, in the same transaction.
+        record_bulk_changes(actor=user, entries=importer.audit_entries(), source=f"import:{kind}")
     result.applied = True
     return result
 
@@ -275,6 +278,23 @@ class Importer:
             and (self.kind.column(f) and self.kind.column(f).importable)
             and v != current[f]
         ]
+
+    def audit_entries(self) -> list[tuple[models.Model, str, dict[str, Any]]]:
+        """(record, create|update, {field: [old, new]}) of every row written, for the audit log."""
+        entries = []
+        for plan in self.plans:
+            if plan.action not in (CREATE, UPDATE) or plan.instance.pk is None:
+                continue
+            names = plan.changed or [c.field for c in self.kind.importable if c.field in plan.row.values]
+            changes = {
+                name: [
+                    getattr(plan.old, name, None) if plan.old is not None else None,
+                    plan.row.values.get(name),
+                ]
+                for name in names
+            }
+            entries.append((plan.instance, plan.action, changes))
+        return entries
 
     def outcome(self, row: Row, action: str, changed: list[str], current: dict, values: dict) -> None:
         changes = [

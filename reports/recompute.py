@@ -21,6 +21,7 @@ from registry.models import Enterprise, RecomputeRequest
 from registry.periods import Quarter, quarters_between
 
 from .coverage import AreaTree, enterprise_states_on, member_figures_direct, roll_up_members, roll_up_states
+from .figures import figures_changed
 from .models import EnterpriseState, Indicator, MemberDirect, MemberSnapshot, PeriodLock, Snapshot
 
 logger = logging.getLogger(__name__)
@@ -210,7 +211,10 @@ def recompute(*, periods: list[Quarter] | None = None, area_ids: set[int] | None
         if str(period) in locked:
             continue
         with transaction.atomic():
-            written.add(recompute_period(period, area_ids=area_ids, tree=tree))
+            period_written = recompute_period(period, area_ids=area_ids, tree=tree)
+            written.add(period_written)
+        if period_written.total:
+            figures_changed()  # cached figures of the API are now stale
     return written
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from registry.access import access_for
 from registry.periods import Quarter
 
+from .figures import figures_changed
 from .models import PeriodLock, PeriodLockEvent
 from .recompute import recompute
 
@@ -22,6 +23,7 @@ def close_period(*, period: Quarter, user, reason: str = "") -> PeriodLock:
         raise ValidationError({"period": _("%(p)s 已经锁定。") % {"p": period}})
     recompute(periods=[period])
     lock = PeriodLock.objects.create(period=str(period), locked_by=user)
+    figures_changed()  # "frozen" is part of every cached figure of the quarter
     PeriodLockEvent.objects.create(
         period=str(period), action=PeriodLockEvent.Action.CLOSE, user=user, reason=reason
     )
@@ -38,6 +40,7 @@ def reopen_period(*, period: Quarter, user, reason: str) -> None:
     deleted, _rows = PeriodLock.objects.filter(period=str(period)).delete()
     if not deleted:
         raise ValidationError({"period": _("%(p)s 没有锁定。") % {"p": period}})
+    figures_changed()
     PeriodLockEvent.objects.create(
         period=str(period), action=PeriodLockEvent.Action.REOPEN, user=user, reason=reason.strip()
     )

@@ -49,3 +49,11 @@ def run_import_job(job_id: int) -> None:
     from .imports import run_job
 
     run_job(job_id)
+
+
+@shared_task(name="reports.delete_expired_tokens")
+def delete_expired_tokens() -> int:
+    """Beat, hourly: API tokens past their expiry (the token check no longer sweeps them on every request)."""
+    from registry.api.auth import delete_expired_tokens as delete
+
+    return delete()

@@ -1,5 +1,6 @@
-"""Members, instructors and assignments over REST. ID numbers and phones are written in full and always read back
-masked (members.rules); serializers call the rule functions and leave every write to members.services."""
+"""Members, instructors and assignments over REST. ID numbers and phones are written in full and read back masked
+(members.rules) unless an audited ``?reveal=true`` retrieve asks (registry.api.mixins.RevealMixin); serializers
+call the rule functions and leave every write to members.services."""
 
 from __future__ import annotations
 
@@ -44,8 +45,9 @@ class MemberSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        data["id_number"] = rules.mask_id_number(instance.id_number)
-        data["phone"] = rules.mask_phone(instance.phone)
+        if not self.context.get("reveal"):  # set only by an audited ?reveal=true retrieve (RevealMixin)
+            data["id_number"] = rules.mask_id_number(instance.id_number)
+            data["phone"] = rules.mask_phone(instance.phone)
         return data
 
 
@@ -59,7 +61,8 @@ class InstructorSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        data["phone"] = rules.mask_phone(instance.phone)
+        if not self.context.get("reveal"):
+            data["phone"] = rules.mask_phone(instance.phone)
         return data
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import django_filters
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
 from members import services
 from members.filtersets import InstructorFilterSet, MemberFilterSet
 from members.models import Instructor, InstructorAssignment, Member
 from registry.api.filters import ScopedFilterSetMixin, StrictBooleanFilter
+from registry.api.mixins import REVEAL_PARAMETER, RevealMixin, VersionETagMixin
 from registry.api.viewsets import CreateListRetrieveUpdateViewSet
 
 from .serializers import InstructorAssignmentSerializer, InstructorSerializer, MemberSerializer
@@ -40,10 +42,18 @@ class InstructorAssignmentFilterSet(ScopedFilterSetMixin, django_filters.FilterS
         fields = ["instructor", "enterprise"]
 
 
-class MemberViewSet(CreateListRetrieveUpdateViewSet):
+REVEAL_SCHEMA = extend_schema(parameters=[REVEAL_PARAMETER])
+
+
+@extend_schema_view(retrieve=REVEAL_SCHEMA)
+class MemberViewSet(VersionETagMixin, RevealMixin, CreateListRetrieveUpdateViewSet):
+    """Party members; ID numbers and phones read masked (``?reveal=true`` on a retrieve for roles that may).
+    DELETE is not offered (405): a member ends with a PATCH of ``ended_on`` + ``end_reason``."""
+
     queryset = Member.objects.order_by("name", "pk")
     serializer_class = MemberSerializer
     filterset_class = MemberAPIFilterSet
+    reveal_detail = _("身份证号码、联系电话")
 
     def perform_create(self, serializer):
         serializer.instance = services.create_member(**serializer.validated_data)
@@ -52,10 +62,15 @@ class MemberViewSet(CreateListRetrieveUpdateViewSet):
         serializer.instance = services.update_member(member=serializer.instance, **serializer.validated_data)
 
 
-class InstructorViewSet(CreateListRetrieveUpdateViewSet):
+@extend_schema_view(retrieve=REVEAL_SCHEMA)
+class InstructorViewSet(VersionETagMixin, RevealMixin, CreateListRetrieveUpdateViewSet):
+    """Party-building instructors; phones read masked (``?reveal=true`` on a retrieve for roles that may).
+    DELETE is not offered (405): an instructor leaves with a PATCH of ``ended_on``."""
+
     queryset = Instructor.objects.select_related("area").order_by("name", "pk")
     serializer_class = InstructorSerializer
     filterset_class = InstructorAPIFilterSet
+    reveal_detail = _("联系电话")
 
     def perform_create(self, serializer):
         serializer.instance = services.create_instructor(**serializer.validated_data)

@@ -11,6 +11,7 @@ from orgs import services
 from orgs.filtersets import OrganizationFilterSet
 from orgs.models import OrganizationLink, PartyOrganization
 from registry.api.filters import ScopedFilterSetMixin
+from registry.api.mixins import VersionETagMixin
 from registry.api.viewsets import CreateListRetrieveUpdateViewSet
 
 from .serializers import OrganizationSerializer
@@ -21,7 +22,10 @@ class OrganizationAPIFilterSet(ScopedFilterSetMixin, OrganizationFilterSet):
         pass
 
 
-class OrganizationViewSet(CreateListRetrieveUpdateViewSet):
+class OrganizationViewSet(VersionETagMixin, CreateListRetrieveUpdateViewSet):
+    """Party organisations and the enterprises they cover today. DELETE is not offered (405): an organisation is
+    dissolved with a PATCH of ``dissolved_on``."""
+
     serializer_class = OrganizationSerializer
     filterset_class = OrganizationAPIFilterSet
 

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 
 class LoginThrottle(AnonRateThrottle):
+    scope = "login"  # its own count: other anonymous requests (throttled as "anon") do not use up logins
     rate = "30/min"
 
 

@@ -17,12 +17,14 @@ from registry.filtersets import EnterpriseFilterSet
 from registry.models import Area, Enterprise
 
 from .filters import ScopedFilterSetMixin, StrictBooleanFilter
+from .mixins import AuditActorMixin, VersionETagMixin
 from .permissions import RegistryPermission
 from .serializers import AreaSerializer, EnterpriseSerializer
 
 
-class ScopedViewSet(viewsets.GenericViewSet):
-    """Every read is restricted to the caller's subtree (outside it is 404); only writing roles may write (403)."""
+class ScopedViewSet(AuditActorMixin, viewsets.GenericViewSet):
+    """Every read is restricted to the caller's subtree (outside it is 404); only writing roles may write (403).
+    Changes are logged with the caller as actor, token callers included."""
 
     permission_classes = [RegistryPermission]
 
@@ -74,7 +76,7 @@ class EnterpriseAPIFilterSet(ScopedFilterSetMixin, EnterpriseFilterSet):
         fields = [*EnterpriseFilterSet.Meta.fields, "search"]
 
 
-class EnterpriseViewSet(CreateListRetrieveUpdateViewSet):
+class EnterpriseViewSet(VersionETagMixin, CreateListRetrieveUpdateViewSet):
     """两新 units with today's 规上 status, party members and coverage state."""
 
     serializer_class = EnterpriseSerializer

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry.access import access_for
+from registry.api.mixins import AuditActorMixin
 from reports.exports import XLSX_CONTENT_TYPE
 from reports.imports import run_import, start_job
 from reports.models import ImportJob
@@ -87,7 +88,7 @@ class ImportTemplateView(APIView):
         return response
 
 
-class ImportView(APIView):
+class ImportView(AuditActorMixin, APIView):
     """POST multipart ``file`` and ``dry_run=true|false``.
 
     200: the result (per row create/update/unchanged with field changes); 400: every problem, nothing written;

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
+from django.conf import settings
 from django.db.models import F
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -16,9 +18,24 @@ from rest_framework.views import APIView
 from registry.access import access_for
 from registry.audit import record_event
 from reports.explain import DENOMINATOR, NUMERATOR, drill_enterprises, drill_live
-from reports.figures import FigureNotFound, live_figure, stored_figure
+from reports.figures import (
+    FigureNotFound,
+    cache_figure,
+    cached_figure,
+    figures_generation,
+    live_figure,
+    stored_figure,
+)
 from reports.models import Indicator, Snapshot
-from reports.params import BadParameter, Selection, UnknownArea, parse_area, parse_indicator, parse_selection
+from reports.params import (
+    BadParameter,
+    Selection,
+    UnknownArea,
+    parse_area,
+    parse_indicator,
+    parse_period,
+    parse_selection,
+)
 from reports.quarterly import build_quarterly_report, quarterly_filename, render_quarterly_document
 from reports.quarterly_xlsx import write_quarterly_workbook
 
@@ -46,17 +63,44 @@ def selection_from(request) -> Selection:
 
 
 class CoverageView(APIView):
+    """One figure. Stored figures are served from the process's cache, keyed by what was asked and valid for one
+    figures generation (bumped by every recompute that writes and by closing or reopening a quarter; see
+    reports/figures.py for the bounds); each cached figure keeps its area, so the asking user's scope is checked
+    on every request. As-of answers (``date=``) are always live."""
+
     @extend_schema(parameters=[AREA, PERIOD, DATE, INDICATOR], responses=FigureSerializer)
     def get(self, request):
-        s = selection_from(request)
-        if s.on:
-            figure = live_figure(s.area, s.on, s.indicator)
-        else:
-            try:
-                figure = stored_figure(s.area, s.period, s.indicator)
-            except FigureNotFound as exc:
-                raise exceptions.NotFound(str(exc)) from None
-        return Response(FigureSerializer(figure).data)
+        params = request.query_params
+        if params.get("date"):
+            s = selection_from(request)
+            return Response(FigureSerializer(live_figure(s.area, s.on, s.indicator)).data)
+        access = access_for(request.user)
+        try:
+            period = parse_period(params.get("period"))
+        except BadParameter as exc:
+            raise exceptions.ValidationError({exc.field: [exc.message]}) from None
+        asked_area = (params.get("area") or "").strip() or (access.area.code if access.area else "")
+        asked = f"{asked_area}\n{period}\n{params.get('indicator') or ''}"  # codes as typed: hashed into a safe key
+        key = f"figure:{hashlib.blake2b(asked.encode(), digest_size=16).hexdigest()}"
+        generation, cached = cached_figure(key) if asked_area else (figures_generation(), None)
+        if cached is not None:
+            area, data = cached
+            if access.covers(area):
+                return Response(data)
+        s = selection_from(request)  # the same scoping and errors as without a cache (outsiders get 404)
+        try:
+            figure = stored_figure(s.area, s.period, s.indicator)
+        except FigureNotFound as exc:
+            raise exceptions.NotFound(str(exc)) from None
+        data = FigureSerializer(figure).data
+        if asked_area == s.area.code:
+            cache_figure(key, generation, (s.area, _plain(data)), settings.FIGURE_CACHE_SECONDS)
+        return Response(data)
+
+
+def _plain(data):
+    """Serializer output as plain dicts (a ReturnDict would carry its serializer into the cache)."""
+    return {k: _plain(v) for k, v in data.items()} if isinstance(data, dict) else data
 
 
 class IndicatorListView(generics.ListAPIView):

@@ -600,6 +600,11 @@ def test_member_import_creates_and_records_recompute(api, ledger):
         ("P1", dt.date(2024, 7, 1)),
         ("P2", dt.date(2024, 7, 1)),
     ]
+    # Imported rows are in the audit log too, with personal data masked.
+    from auditlog.models import LogEntry
+
+    logged = LogEntry.objects.get_for_object(member).get(action=LogEntry.Action.CREATE).changes
+    assert (logged["id_number"][1], logged["phone"][1]) == ("440802********0180", "139****1111")
 
 
 def test_assignment_import_checks_overlap_and_ends_an_assignment(api, ledger):

@@ -1,0 +1,17 @@
+"""API rate limits counted in each process's own memory.
+
+DRF's throttles rewrite a list of timestamps in the default cache on every request; with Redis that is two round
+trips per request, more than the stats endpoint itself costs. A per-process count limits abuse just as well (the
+effective limit is the rate times the number of web workers).
+"""
+
+from django.core.cache import caches
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+
+class LocalUserRateThrottle(UserRateThrottle):
+    cache = caches["local"]
+
+
+class LocalAnonRateThrottle(AnonRateThrottle):
+    cache = caches["local"]
