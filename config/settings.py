@@ -309,7 +309,12 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         "mask_fields": ["id_number", "phone"],
         "mask_callable": _MASK,
     },
-    {"model": "members.Instructor", "exclude_fields": _STAMPS, "mask_fields": ["phone"], "mask_callable": _MASK},
+    {
+        "model": "members.Instructor",
+        "exclude_fields": _STAMPS,
+        "mask_fields": ["phone"],
+        "mask_callable": _MASK,
+    },
     "members.InstructorAssignment",
 )
 AUDITLOG_USE_FK_STRING_REPRESENTATION = True

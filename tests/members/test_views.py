@@ -31,6 +31,7 @@ def admin_client(client):
     client.force_login(make_user("administrator", role="admin"))
     return client
 
+
 MEMBERS = "/members/"
 INSTRUCTORS = "/instructors/"
 ID_NUMBER = make_id_number(321)  # born 1985-06-01, male

@@ -29,6 +29,7 @@ def admin_client(client):
     client.force_login(make_user("administrator", role="admin"))
     return client
 
+
 LIST = "/organizations/"
 
 

@@ -31,6 +31,7 @@ def admin_client(client):
     client.force_login(make_user("administrator", role="admin"))
     return client
 
+
 LIST = "/enterprises/"
 VALID = make_credit_code(779)
 WRONG_CHECK = VALID[:17] + ("1" if VALID[17] == "0" else "0")

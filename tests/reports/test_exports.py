@@ -179,4 +179,7 @@ def test_downloads_are_audited(client):
     client.force_login(make_user("auditor", role="park", area=Area.objects.get(pk=park.pk)))
     assert client.get("/enterprises/export.xlsx", {"category": "enterprise"}).status_code == 200
     events = sorted(e.changes_text for e in LogEntry.objects.all() if e.action == LogEntry.Action.ACCESS)
-    assert events == ["导出：单位台账-" + date.today().strftime("%Y%m%d") + ".xlsx?category=enterprise", "登录"]
+    assert events == [
+        "导出：单位台账-" + date.today().strftime("%Y%m%d") + ".xlsx?category=enterprise",
+        "登录",
+    ]

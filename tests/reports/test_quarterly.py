@@ -85,7 +85,15 @@ def test_workbook_sheets_figures_and_native_chart(client, staff, demo):
     response = client.get("/reports/quarterly.xlsx", {"area": "KFQ", "period": "2025Q3"})
     content = b"".join(response.streaming_content)
     workbook = load_workbook(io.BytesIO(content))
-    assert workbook.sheetnames == ["汇总", "分区域", "组建方式", "党员构成", "变化情况", "单位明细", "待办事项"]
+    assert workbook.sheetnames == [
+        "汇总",
+        "分区域",
+        "组建方式",
+        "党员构成",
+        "变化情况",
+        "单位明细",
+        "待办事项",
+    ]
     detail = list(workbook["单位明细"].values)
     assert len(detail) - 1 == 120  # every operating unit of the zone at the quarter's end
     assert sum(1 for row in detail[1:] if row[4] == "是" and row[3] == "非公企业") == 68
