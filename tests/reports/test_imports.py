@@ -724,8 +724,13 @@ def _firms_file(n: int, offset: int) -> bytes:
 
 @pytest.mark.parametrize("dry_run", [True, False])
 def test_query_count_does_not_grow_per_row(staff, zone, dry_run):
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.get_for_model(Enterprise)  # the audit log's content type, cached after its first lookup
     counts = []
-    for n, offset in ((10, 1000), (100, 2000)):
+    # Both sizes fit one bulk batch (SQLite caps a statement at 999 parameters: ~70 audit rows); batches, not
+    # rows, add queries.
+    for n, offset in ((10, 1000), (60, 2000)):
         # half the rows update existing firms, half create new ones
         for i in range(0, n, 2):
             EnterpriseFactory(credit_code=make_credit_code(offset + i), area=zone.children.get(code="P1"))
