@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.db import connection
 
 from config.celery import app as celery_app
@@ -20,7 +19,7 @@ from registry.models import RecomputeRequest
 from registry.periods import Quarter
 from reports.models import Snapshot
 from reports.recompute import recompute
-from tests.factories import AboveScalePeriodFactory, AreaFactory, EnterpriseFactory
+from tests.factories import AboveScalePeriodFactory, AreaFactory, EnterpriseFactory, make_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -113,7 +112,7 @@ def _firm_world():
 
 def test_worker_updates_figure_after_a_change_made_through_the_web(worker, client):
     park, firm = _firm_world()
-    client.force_login(User.objects.create_user("clerk", password="pw", is_staff=True))
+    client.force_login(make_user("clerk", role="staff", area=park))
     response = client.post(f"/enterprises/{firm.pk}/end/", {"on": dt.date.today().isoformat()})
     assert response.status_code == 302  # committed; the task was published to Redis after commit
     assert wait_for(lambda: headline(park).denominator == 0), "the worker did not recompute"
@@ -124,7 +123,7 @@ def test_change_while_broker_is_down_is_picked_up_later(worker, client):
     park, firm = _firm_world()
     real_url = celery_app.conf.broker_url
     _use_broker("redis://127.0.0.1:9/0")  # nothing listens there
-    client.force_login(User.objects.create_user("clerk", password="pw", is_staff=True))
+    client.force_login(make_user("clerk", role="staff", area=park))
     try:
         response = client.post(f"/enterprises/{firm.pk}/end/", {"on": dt.date.today().isoformat()})
     finally:
