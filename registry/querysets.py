@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, Exists, OuterRef, Value, When
 
 from .choices import Category, CoverageState
 from .dating import active_q, count_of
@@ -54,26 +54,27 @@ class EnterpriseQuerySet(models.QuerySet):
             )
         )
 
-    # Coverage is derived from the dated links of the apps above (orgs' links, members' instructor
-    # assignments). It is written with reverse-relation lookups so this app imports none of them.
-    def _ids_covered_by_org(self, on: dt.date, setup: str | None = None):
-        cond = active_q(on, prefix="org_links__") & active_q(
-            on, start="founded_on", end="dissolved_on", prefix="org_links__organization__"
+    # Coverage is derived from the dated links of the apps above (orgs' links, members' instructor assignments),
+    # reached through the reverse relations so this app imports none of them. Correlated EXISTS use each link
+    # table's (enterprise, start) index: a park's few hundred firms cost a few hundred probes, not a scan of
+    # every link in the province.
+    def _org_link_exists(self, on: dt.date, setup: str):
+        links = self.model.org_links.rel.related_model.objects.filter(
+            active_q(on), active_q(on, start="founded_on", end="dissolved_on", prefix="organization__")
         )
-        if setup:
-            cond &= Q(org_links__organization__setup=setup)
-        return self.model.objects.filter(cond).values("pk")
+        return Exists(links.filter(enterprise=OuterRef("pk"), organization__setup=setup))
 
-    def _ids_with_instructor(self, on: dt.date):
-        return self.model.objects.filter(active_q(on, prefix="instructor_assignments__")).values("pk")
+    def _instructor_exists(self, on: dt.date):
+        assignments = self.model.instructor_assignments.rel.related_model.objects.filter(active_q(on))
+        return Exists(assignments.filter(enterprise=OuterRef("pk")))
 
     def with_coverage(self, on: dt.date):
         """Annotate ``coverage``: single wins over joint, an org over an instructor (exactly one state)."""
         return self.annotate(
             coverage=Case(
-                When(pk__in=self._ids_covered_by_org(on, "single"), then=Value(CoverageState.SINGLE)),
-                When(pk__in=self._ids_covered_by_org(on, "joint"), then=Value(CoverageState.JOINT)),
-                When(pk__in=self._ids_with_instructor(on), then=Value(CoverageState.WORK)),
+                When(self._org_link_exists(on, "single"), then=Value(CoverageState.SINGLE)),
+                When(self._org_link_exists(on, "joint"), then=Value(CoverageState.JOINT)),
+                When(self._instructor_exists(on), then=Value(CoverageState.WORK)),
                 default=Value(CoverageState.NONE),
                 output_field=models.CharField(),
             )
