@@ -38,19 +38,10 @@ from tests.factories import (
     make_id_number,
     make_user,
 )
+from tests.personas import PARKS, PERSONAS
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = {
-    # name: (role, area code, parks it sees, may write)
-    "admin": ("admin", None, {"A", "B"}, True),
-    "staff_zone": ("staff", "Z", {"A", "B"}, True),
-    "staff_a": ("staff", "A", {"A"}, True),
-    "park_a": ("park", "A", {"A"}, False),
-    "reader_a": ("reader", "A", {"A"}, False),
-    "no_role": (None, None, set(), False),
-}
-PARKS = ("A", "B")
 CASES = [(persona, park) for persona in PERSONAS for park in PARKS]
 Q = Quarter(2025, 3)
 ID_NUMBERS = {"A": make_id_number(300), "B": make_id_number(301)}
