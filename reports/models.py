@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from registry.models import Area, Enterprise
 from registry.numbers import percent, rounded
 
-from .choices import NUMERATOR_STATES, Numerator, Population
+from .choices import NUMERATOR_STATES, JobStatus, Numerator, Population
 
 
 class IndicatorQuerySet(models.QuerySet):
@@ -215,11 +215,7 @@ class PeriodLockEvent(models.Model):
 class ReportRun(models.Model):
     """A quarterly report rendered in the background; finished files are kept and listed for download."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("排队中")
-        RUNNING = "running", _("生成中")
-        DONE = "done", _("已完成")
-        FAILED = "failed", _("失败")
+    Status = JobStatus
 
     area = models.ForeignKey(Area, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+")
     period = models.CharField(_("季度"), max_length=6)
@@ -245,11 +241,7 @@ class ReportRun(models.Model):
 class ImportJob(models.Model):
     """An Excel import run by a Celery worker: the upload is kept under MEDIA_ROOT, the result stored as JSON."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("排队中")
-        RUNNING = "running", _("处理中")
-        DONE = "done", _("已完成")
-        FAILED = "failed", _("失败")
+    Status = JobStatus
 
     kind = models.CharField(_("数据类别"), max_length=20)
     dry_run = models.BooleanField(_("仅预览"), default=True)
