@@ -107,7 +107,13 @@ def ensure_data(enterprises: int, members: int, out) -> None:
 # --- P1 recompute ---------------------------------------------------------------------------------------------------
 
 RAW_FIGURES_SQL = """
-WITH states AS (
+WITH employed AS (
+    SELECT m.enterprise_id, count(*) AS n, count(*) FILTER (WHERE m.category = 'full') AS full_members
+    FROM members_member m
+    WHERE m.enterprise_id IS NOT NULL AND m.joined_on <= %(d)s AND (m.ended_on IS NULL OR m.ended_on > %(d)s)
+    GROUP BY m.enterprise_id
+),
+states AS (
     SELECT e.id, e.area_id, e.category,
            EXISTS (SELECT 1 FROM registry_abovescaleperiod p WHERE p.enterprise_id = e.id
                    AND p.start <= %(d)s AND (p."end" IS NULL OR p."end" > %(d)s)) AS above_scale,
@@ -122,8 +128,9 @@ WITH states AS (
                           AND (o.dissolved_on IS NULL OR o.dissolved_on > %(d)s)) THEN 'joint'
              WHEN EXISTS (SELECT 1 FROM members_instructorassignment a WHERE a.enterprise_id = e.id
                           AND a.start <= %(d)s AND (a."end" IS NULL OR a."end" > %(d)s)) THEN 'work'
-             ELSE 'none' END AS state
-    FROM registry_enterprise e
+             ELSE 'none' END AS state,
+           coalesce(em.n, 0) AS party_members, coalesce(em.full_members, 0) AS full_members
+    FROM registry_enterprise e LEFT JOIN employed em ON em.enterprise_id = e.id
     WHERE e.established_on <= %(d)s AND (e.deregistered_on IS NULL OR e.deregistered_on > %(d)s)
 ),
 area_states AS (
@@ -132,8 +139,8 @@ area_states AS (
     JOIN states s ON s.area_id = leaf.id
     GROUP BY a.id, s.category, s.above_scale, s.state
 ),
-area_members AS (
-    SELECT a.id AS area_id, count(*) AS total,
+held AS (
+    SELECT m.organization_id, count(*) AS total,
            count(*) FILTER (WHERE m.category = 'full') AS full_members,
            count(*) FILTER (WHERE m.gender = 'F') AS female,
            count(*) FILTER (WHERE m.ethnicity <> '汉族') AS minority,
@@ -141,13 +148,33 @@ area_members AS (
            count(*) FILTER (WHERE m.birth_date > %(young)s) AS under_35,
            count(*) FILTER (WHERE m.is_mobile) AS mobile,
            sum(date_part('year', age(%(d)s, m.birth_date))) AS age_sum
-    FROM members_member m JOIN orgs_partyorganization o ON o.id = m.organization_id
+    FROM members_member m
+    WHERE m.joined_on <= %(d)s AND (m.ended_on IS NULL OR m.ended_on > %(d)s)
+    GROUP BY m.organization_id
+),
+units AS (
+    SELECT l.organization_id, count(*) AS n FROM orgs_organizationlink l
+    WHERE l.start <= %(d)s AND (l."end" IS NULL OR l."end" > %(d)s)
+    GROUP BY l.organization_id
+),
+org_states AS (
+    SELECT o.id, o.area_id, coalesce(h.total, 0) AS members, coalesce(h.full_members, 0) AS full_members,
+           coalesce(u.n, 0) AS units
+    FROM orgs_partyorganization o
+    LEFT JOIN held h ON h.organization_id = o.id LEFT JOIN units u ON u.organization_id = o.id
+    WHERE o.founded_on <= %(d)s AND (o.dissolved_on IS NULL OR o.dissolved_on > %(d)s)
+),
+area_members AS (
+    SELECT a.id AS area_id, sum(h.total) AS total, sum(h.full_members) AS full_members, sum(h.female) AS female,
+           sum(h.minority) AS minority, sum(h.college) AS college, sum(h.under_35) AS under_35,
+           sum(h.mobile) AS mobile, sum(h.age_sum) AS age_sum
+    FROM held h JOIN orgs_partyorganization o ON o.id = h.organization_id
     JOIN registry_area leaf ON leaf.id = o.area_id
     JOIN registry_area a ON leaf.path LIKE a.path || '%%'
-    WHERE m.joined_on <= %(d)s AND (m.ended_on IS NULL OR m.ended_on > %(d)s)
     GROUP BY a.id
 )
-SELECT (SELECT count(*) FROM area_states), (SELECT count(*) FROM area_members)
+SELECT (SELECT count(*) FROM area_states), (SELECT count(*) FROM area_members),
+       (SELECT sum(party_members + full_members) FROM states), (SELECT sum(members + units) FROM org_states)
 """
 
 

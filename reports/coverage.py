@@ -16,6 +16,7 @@ from django.db.models.functions import ExtractYear
 
 from members.choices import COLLEGE_OR_ABOVE, MAJORITY_ETHNICITY
 from members.models import Member
+from orgs.models import OrganizationLink
 from registry.choices import Category
 from registry.models import Area, Enterprise
 from registry.numbers import percent, rounded
@@ -203,13 +204,52 @@ class MemberFigures:
         return {name: getattr(self, name) for name in MEMBER_FIGURES}
 
 
-def member_figures_direct(on: dt.date, area_ids: Iterable[int] | None = None) -> dict[int, dict]:
-    """Area → member figures of the organisations sitting directly in it (one grouped query)."""
+def member_figures_by_organization(on: dt.date, area_ids: Iterable[int] | None = None) -> dict[int, dict]:
+    """Organisation → its ``area_id`` and the figures of its active members (one grouped query).
+
+    The recompute keeps the per-organisation counts (the work queue's "members held") and sums the rest per area.
+    """
     members = Member.objects.active_on(on)
     if area_ids is not None:
         members = members.filter(organization__area_id__in=list(area_ids))
-    rows = members.values("organization__area_id").annotate(**member_aggregates(on)).order_by()
-    return {row.pop("organization__area_id"): row for row in rows}
+    rows = (
+        members.values("organization_id", "organization__area_id")
+        .annotate(**member_aggregates(on))
+        .order_by()
+    )
+    return {row.pop("organization_id"): row for row in rows}
+
+
+def member_figures_direct(by_organization: dict[int, dict]) -> dict[int, dict]:
+    """Area → member figures of the organisations sitting directly in it, from the per-organisation figures."""
+    out: dict[int, dict] = {}
+    for figures in by_organization.values():
+        area = out.setdefault(figures["organization__area_id"], dict.fromkeys(MEMBER_FIGURES, 0))
+        for name in MEMBER_FIGURES:
+            area[name] += figures[name] or 0
+    return out
+
+
+def employed_member_counts(on: dt.date, enterprises=None) -> dict[int, tuple[int, int]]:
+    """Enterprise → (party members, full members) employed there on ``on``: the stored twin of
+    ``EnterpriseQuerySet.with_member_counts`` (one grouped query)."""
+    members = Member.objects.active_on(on).filter(enterprise__isnull=False)
+    if enterprises is not None:
+        members = members.filter(enterprise__in=enterprises)
+    rows = (
+        members.values_list("enterprise_id")
+        .annotate(n=Count("pk"), full=Count("pk", filter=Q(category="full")))
+        .order_by()
+    )
+    return {pk: (n, full) for pk, n, full in rows}
+
+
+def unit_counts(on: dt.date, organizations=None) -> dict[int, int]:
+    """Organisation → units it covers on ``on``: the stored twin of ``unit_count`` in ``with_counts``."""
+    links = OrganizationLink.objects.active_on(on)
+    if organizations is not None:
+        links = links.filter(organization__in=organizations)
+    return dict(links.values_list("organization_id").annotate(n=Count("pk")).order_by())
 
 
 def roll_up_members(direct: dict[int, dict], tree: AreaTree) -> dict[int, MemberFigures]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils.translation import gettext as _
 
 from members.models import InstructorAssignment
@@ -15,7 +15,7 @@ from registry.models import AboveScalePeriod, Area, Enterprise
 from registry.periods import Quarter
 
 from .coverage import population_q
-from .models import EnterpriseState, Indicator
+from .models import EnterpriseState, Indicator, is_computed
 
 NUMERATOR, DENOMINATOR = "numerator", "denominator"
 
@@ -82,22 +82,12 @@ def changes(area: Area, period: Quarter, *, since: Quarter | None = None) -> lis
     """Enterprises in ``area`` that entered or left a state (or 规上) between ``since`` (default: previous quarter)
     and ``period``, each with the dated events that explain it."""
     since = since or period.previous()
-    if not EnterpriseState.objects.filter(period=str(since)).exists():
+    if not is_computed(since):
         return []  # that quarter was never computed: there is nothing to compare with
-    scope = Q(area__path__startswith=area.path)
-    before = {
-        e: (s, a)
-        for e, s, a in EnterpriseState.objects.filter(scope, period=str(since)).values_list(
-            "enterprise_id", "state", "above_scale"
-        )
-    }
-    after = {
-        e: (s, a)
-        for e, s, a in EnterpriseState.objects.filter(scope, period=str(period)).values_list(
-            "enterprise_id", "state", "above_scale"
-        )
-    }
-    changed = {e for e in before.keys() | after.keys() if before.get(e) != after.get(e)}
+    area_ids = area.subtree_ids()
+    before = _differing(area_ids, since, period)
+    after = _differing(area_ids, period, since)
+    changed = before.keys() | after.keys()
     if not changed:
         return []
     start, end = since.last_day, period.last_day  # events dated in (start, end]
@@ -142,6 +132,23 @@ def changes(area: Area, period: Quarter, *, since: Quarter | None = None) -> lis
             )
         )
     return out
+
+
+def _differing(area_ids: list[int], period: Quarter, other: Quarter) -> dict[int, tuple[str, bool]]:
+    """Enterprise → (state, above_scale) of the area's rows in ``period`` that ``other`` does not have in the area
+    in the same state (a unit that moved in or out of the area changes its figures too).
+
+    The comparison runs in the database (one index probe a row), so only the few changed rows travel.
+    """
+    same = EnterpriseState.objects.filter(
+        period=str(other),
+        area_id__in=area_ids,
+        enterprise=OuterRef("enterprise"),
+        state=OuterRef("state"),
+        above_scale=OuterRef("above_scale"),
+    )
+    rows = EnterpriseState.objects.filter(period=str(period), area_id__in=area_ids).exclude(Exists(same))
+    return {e: (s, a) for e, s, a in rows.values_list("enterprise_id", "state", "above_scale")}
 
 
 def _within(day: dt.date | None, start: dt.date, end: dt.date) -> bool:

@@ -122,6 +122,12 @@ class MemberSnapshot(models.Model):
         return rounded(self.age_sum, self.total, 1)
 
 
+def is_computed(period) -> bool:
+    """Whether a quarter has been computed in full (every area has its MemberDirect row, a small table: the
+    check is an index probe, unlike an EXISTS over a million EnterpriseState rows that the planner may scan)."""
+    return MemberDirect.objects.filter(period=str(period)).exists()
+
+
 class MemberDirect(models.Model):
     """Member figures of the organisations sitting directly in one area (not its subtree) for a quarter.
 
@@ -151,14 +157,20 @@ class MemberDirect(models.Model):
 
 
 class EnterpriseState(models.Model):
-    """Each operating enterprise's coverage state at a quarter's end: the rows behind every figure."""
+    """Each operating enterprise's coverage state at a quarter's end: the rows behind every figure.
 
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="+")
+    The member counts (members employed here) are kept too, so the quarter's work queue and the report's detail
+    sheet read stored rows instead of counting a district's members again.
+    """
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="quarter_states")
     period = models.CharField(_("季度"), max_length=6)
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
     category = models.CharField(max_length=16)
     above_scale = models.BooleanField()
     state = models.CharField(max_length=10)
+    party_members = models.PositiveIntegerField(default=0)
+    full_members = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("单位覆盖状态")
@@ -170,6 +182,30 @@ class EnterpriseState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.period} {self.state}"
+
+
+class OrganizationState(models.Model):
+    """Each active party organisation's counts at a quarter's end (members held, full members, units covered)."""
+
+    organization = models.ForeignKey(
+        "orgs.PartyOrganization", on_delete=models.CASCADE, related_name="quarter_states"
+    )
+    period = models.CharField(_("季度"), max_length=6)
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    member_count = models.PositiveIntegerField(default=0)
+    full_member_count = models.PositiveIntegerField(default=0)
+    unit_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("党组织季度状态")
+        verbose_name_plural = _("党组织季度状态")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "organization"], name="organization_state_unique")
+        ]
+        indexes = [models.Index(fields=["period", "area"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.period}"
 
 
 class PeriodLock(models.Model):

@@ -183,7 +183,7 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
     todo.column_dimensions["B"].width = 8
     todo.column_dimensions["C"].width = 60
     _header(todo, "事项", "数量", "单位或党组织（前 20 个）")
-    for item, count, rows in report.work_items:
-        todo.append([str(item.title), count, "、".join(o.name for o in rows)])
+    for item, count, names in report.work_items:
+        todo.append([str(item.title), count, "、".join(names)])
 
     wb.save(stream)

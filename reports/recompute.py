@@ -17,12 +17,31 @@ from django.db import connection, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
+from orgs.models import PartyOrganization
 from registry.models import Enterprise, RecomputeRequest
 from registry.periods import Quarter, quarters_between
 
-from .coverage import AreaTree, enterprise_states_on, member_figures_direct, roll_up_members, roll_up_states
+from .coverage import (
+    AreaTree,
+    employed_member_counts,
+    enterprise_states_on,
+    member_figures_by_organization,
+    member_figures_direct,
+    roll_up_members,
+    roll_up_states,
+    unit_counts,
+)
 from .figures import figures_changed
-from .models import EnterpriseState, Indicator, MemberDirect, MemberSnapshot, PeriodLock, Snapshot
+from .models import (
+    EnterpriseState,
+    Indicator,
+    MemberDirect,
+    MemberSnapshot,
+    OrganizationState,
+    PeriodLock,
+    Snapshot,
+    is_computed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +116,23 @@ def _sync(model, existing: dict, desired: dict, fields: tuple[str, ...], now=Non
     return Written(created=len(create), updated=len(update), deleted=len(existing))
 
 
+def _sync_scoped(
+    model, key_field: str, period: str, scope_ids: set[int] | None, desired: dict, fields
+) -> Written:
+    """Sync one quarter's per-unit rows (keyed by ``key_field``) within the area scope (None: everywhere)."""
+    stored = model.objects.filter(period=period)
+    if scope_ids is not None:
+        stored = stored.filter(area_id__in=scope_ids)
+    existing = _stored(stored, (key_field,), fields)
+    if scope_ids is not None:
+        # A unit that moved into the scope still has its row under its old area.
+        moved = model.objects.filter(period=period, **{f"{key_field}__in": list(desired)}).exclude(
+            area_id__in=scope_ids
+        )
+        existing.update(_stored(moved, (key_field,), fields))
+    return _sync(model, existing, desired, fields)
+
+
 def recompute_period(
     period: Quarter, *, area_ids: set[int] | None = None, tree: AreaTree | None = None
 ) -> Written:
@@ -107,39 +143,53 @@ def recompute_period(
     now = timezone.now()
     written = Written()
 
-    if area_ids is not None and not MemberDirect.objects.filter(period=key).exists():
+    if area_ids is not None and not is_computed(key):
         area_ids = None  # a quarter never computed in full: the subtree sums need every area's rows first
 
-    # 1. Each enterprise's state at the quarter's end.
+    # 1. Each enterprise's state at the quarter's end, with the members employed there.
     if area_ids is None:
         scope_ids, figure_area_ids = None, set(tree.ids())
         enterprises = Enterprise.objects.all()
-        stored = EnterpriseState.objects.filter(period=key)
     else:
         scope_ids = tree.subtree_ids(area_ids)
         figure_area_ids = tree.with_ancestors(area_ids) | scope_ids
         enterprises = Enterprise.objects.filter(area_id__in=scope_ids)
-        stored = EnterpriseState.objects.filter(period=key, area_id__in=scope_ids)
-    desired = {
-        pk: {
+    employed = employed_member_counts(on, None if scope_ids is None else enterprises.values("pk"))
+    desired = {}
+    for pk, area_id, category, above_scale, state in enterprise_states_on(on, enterprises):
+        party_members, full_members = employed.get(pk, (0, 0))
+        desired[pk] = {
             "enterprise_id": pk,
             "period": key,
             "area_id": area_id,
             "category": category,
             "above_scale": above_scale,
             "state": state,
+            "party_members": party_members,
+            "full_members": full_members,
         }
-        for pk, area_id, category, above_scale, state in enterprise_states_on(on, enterprises)
-    }
-    state_fields = ("area_id", "category", "above_scale", "state")
-    existing = _stored(stored, ("enterprise_id",), state_fields)
+    state_fields = ("area_id", "category", "above_scale", "state", "party_members", "full_members")
+    written.add(_sync_scoped(EnterpriseState, "enterprise_id", key, scope_ids, desired, state_fields))
+
+    # 1b. Each active organisation's counts (members it holds, units it covers) at the quarter's end.
+    by_organization = member_figures_by_organization(on, None if area_ids is None else figure_area_ids)
+    organizations = PartyOrganization.objects.active_on(on)
     if scope_ids is not None:
-        # An enterprise that moved into the scope still has its row under its old area.
-        moved = EnterpriseState.objects.filter(period=key, enterprise_id__in=desired).exclude(
-            area_id__in=scope_ids
-        )
-        existing.update(_stored(moved, ("enterprise_id",), state_fields))
-    written.add(_sync(EnterpriseState, existing, desired, state_fields))
+        organizations = organizations.filter(area_id__in=scope_ids)
+    units = unit_counts(on, None if scope_ids is None else organizations.values("pk"))
+    desired = {}
+    for pk, area_id in organizations.values_list("pk", "area_id"):
+        held = by_organization.get(pk, {})
+        desired[pk] = {
+            "organization_id": pk,
+            "period": key,
+            "area_id": area_id,
+            "member_count": held.get("total", 0),
+            "full_member_count": held.get("full", 0),
+            "unit_count": units.get(pk, 0),
+        }
+    org_fields = ("area_id", "member_count", "full_member_count", "unit_count")
+    written.add(_sync_scoped(OrganizationState, "organization_id", key, scope_ids, desired, org_fields))
 
     # 2. Indicator snapshots for every affected area, rolled up from the stored states.
     grouped = (
@@ -171,7 +221,7 @@ def recompute_period(
 
     # 3. Member figures, by the area of the holding organisation: direct figures of the affected areas first,
     #    then every affected subtree summed from the stored direct rows.
-    direct = member_figures_direct(on, None if area_ids is None else figure_area_ids)
+    direct = member_figures_direct(by_organization)
     zero = dict.fromkeys(MemberSnapshot.FIGURES, 0)
     desired = {
         area_id: {"area_id": area_id, "period": key, **direct.get(area_id, zero)}

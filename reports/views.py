@@ -35,7 +35,7 @@ from .quarterly_xlsx import write_quarterly_workbook
 from .recompute import first_period
 from .services import close_period, reopen_period
 from .tasks import render_quarterly
-from .workqueue import work_item, work_queue
+from .workqueue import quarter_work_queue, work_queue
 
 PAGE_SIZES = (50, 100, 200)
 
@@ -82,6 +82,11 @@ def drill_url(area: Area, period: Quarter, indicator: Indicator, part: str) -> s
     )
 
 
+def _work_queue_counts(queue) -> list[tuple]:
+    counts = queue.counts()
+    return [(item, counts[item.code]) for item in queue]
+
+
 class DashboardView(SelectionMixin, TemplateView):
     template_name = "reports/dashboard.html"
 
@@ -114,7 +119,7 @@ class DashboardView(SelectionMixin, TemplateView):
                 trend=trend,
                 trend_chart=line_chart(trend),
                 changes=changes(s.area, s.period)[:15],
-                work_queue=[(item, item.queryset.count()) for item in work_queue(s.area, s.period.last_day)],
+                work_queue=_work_queue_counts(quarter_work_queue(s.area, s.period)),
                 members=headline.members,
             )
         context.update(kwargs)
@@ -171,7 +176,8 @@ class WorkItemView(SelectionMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         s = self.selection
-        item = work_item(s.area, s.as_of, self.kwargs["code"])
+        queue = work_queue(s.area, s.on) if s.on else quarter_work_queue(s.area, s.period)
+        item = queue.item(self.kwargs["code"])
         if item is None:
             raise Http404(_("没有这一类待办事项。"))
         page = Paginator(item.queryset.order_by("name", "pk"), _page_size(self.request)).get_page(

@@ -9,7 +9,7 @@ from registry.models import Enterprise, RecomputeRequest
 from registry.periods import Quarter
 from registry.services import deregister_enterprise
 from reports.coverage import coverage_on, members_on
-from reports.models import EnterpriseState, MemberSnapshot, PeriodLock, Snapshot
+from reports.models import EnterpriseState, MemberSnapshot, OrganizationState, PeriodLock, Snapshot
 from reports.recompute import process_outbox, recompute
 from tests.factories import (
     AboveScalePeriodFactory,
@@ -221,3 +221,75 @@ def test_scoped_recompute_of_a_quarter_never_computed_computes_everything(zone):
     recompute(periods=[Q3], area_ids={p1.pk})
     figure = Snapshot.objects.get(area=district, period="2025Q3", indicator__code="org-coverage-above-scale")
     assert figure.denominator == 1
+
+
+def stored_rows(period=Q3):
+    """Everything a quarter stores per unit, keyed by unit: to compare a scoped recompute with a full one."""
+    return (
+        {
+            row["enterprise_id"]: row
+            for row in EnterpriseState.objects.filter(period=str(period)).values(
+                "enterprise_id", "area_id", "state", "above_scale", "party_members", "full_members"
+            )
+        },
+        {
+            row["organization_id"]: row
+            for row in OrganizationState.objects.filter(period=str(period)).values(
+                "organization_id", "area_id", "member_count", "full_member_count", "unit_count"
+            )
+        },
+    )
+
+
+def test_recompute_stores_member_counts_per_unit_and_organisation(zone):
+    district, p1, p2 = zone
+    firm, other = EnterpriseFactory(area=p1), EnterpriseFactory(area=p2)
+    joint = OrganizationFactory(area=p2, setup="joint")
+    LinkFactory(organization=joint, enterprise=firm)
+    LinkFactory(organization=joint, enterprise=other)
+    LinkFactory(organization=joint, enterprise=EnterpriseFactory(area=p2), end=dt.date(2025, 9, 1))
+    MemberFactory(organization=joint, enterprise=firm)
+    MemberFactory(organization=joint, enterprise=firm, category="probationary")
+    MemberFactory(organization=joint, enterprise=other, joined_on=dt.date(2025, 10, 1))  # after the quarter
+    MemberFactory(
+        organization=joint, enterprise=firm, ended_on=dt.date(2025, 9, 30), end_reason="transfer_out"
+    )
+    OrganizationFactory(area=p1, dissolved_on=dt.date(2025, 7, 1))  # not active at the quarter's end
+    recompute(periods=[Q3])
+    states, orgs = stored_rows()
+    assert (states[firm.pk]["party_members"], states[firm.pk]["full_members"]) == (2, 1)
+    assert (states[other.pk]["party_members"], states[other.pk]["full_members"]) == (0, 0)
+    assert list(orgs) == [joint.pk]
+    assert (
+        orgs[joint.pk]["member_count"],
+        orgs[joint.pk]["full_member_count"],
+        orgs[joint.pk]["unit_count"],
+    ) == (
+        2,
+        1,
+        2,
+    )
+    # The live annotations the work queue uses on other dates agree with what was stored.
+    live = Enterprise.objects.with_member_counts(END).get(pk=firm.pk)
+    assert (live.party_members, live.full_members) == (2, 1)
+
+
+def test_scoped_recompute_keeps_unit_rows_equal_to_a_full_one(zone):
+    district, p1, p2 = zone
+    firm = EnterpriseFactory(area=p1)
+    org = OrganizationFactory(area=p2)
+    LinkFactory(organization=org, enterprise=firm)
+    MemberFactory(organization=org, enterprise=firm)
+    recompute(periods=[Q3])
+    # The organisation moves to P1 and gains a member employed in P1's firm; only P1 is recomputed.
+    org.area = p1
+    org.save()
+    MemberFactory(organization=org, enterprise=firm)
+    assert recompute(periods=[Q3], area_ids={p1.pk}).total > 0
+    scoped = stored_rows()
+    assert scoped[1][org.pk]["area_id"] == p1.pk
+    assert scoped[1][org.pk]["member_count"] == 2
+    assert scoped[0][firm.pk]["party_members"] == 2
+    # (P2's member figures wait for P2's own request, which the organisation service files for the old area.)
+    recompute(periods=[Q3])
+    assert stored_rows() == scoped

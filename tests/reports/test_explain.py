@@ -6,12 +6,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from registry.models import Enterprise
 from registry.periods import Quarter
 from reports.explain import changes, drill_enterprises, drill_live
 from reports.models import Indicator, PeriodLockEvent, Snapshot
 from reports.recompute import recompute
 from reports.services import close_period, reopen_period
-from reports.workqueue import work_queue
+from reports.workqueue import quarter_work_queue, stored_work_queue, work_queue
 from tests.factories import (
     AboveScalePeriodFactory,
     AreaFactory,
@@ -61,6 +62,18 @@ def test_drill_through_numerator_and_denominator(world):
     assert sorted(e.name for e in drill_live(zone, dt.date(2025, 7, 31), headline)) == ["A"]
 
 
+def test_a_unit_moving_into_the_area_is_a_change_there(world):
+    zone, park = world
+    elsewhere = AreaFactory(code="P2", parent=zone)
+    Enterprise.objects.filter(name="B").update(area=elsewhere)
+    recompute(periods=[Q3])
+    assert "B" not in {c.enterprise.name for c in changes(zone, Q3)}  # same state, still in the zone
+    moved = {c.enterprise.name: c for c in changes(elsewhere, Q3)}
+    assert set(moved) == {"B"} and (moved["B"].before, moved["B"].after) == (None, "none")
+    left = {c.enterprise.name: c for c in changes(park, Q3)}
+    assert (left["B"].before, left["B"].after) == ("none", None)
+
+
 def test_changes_since_previous_quarter_with_reasons(world):
     zone, _ = world
     found = {c.enterprise.name: c for c in changes(zone, Q3)}
@@ -73,9 +86,10 @@ def test_changes_since_previous_quarter_with_reasons(world):
     assert found["E"].reasons == ["2025-07-01 起列为规模以上"]
 
 
-def test_work_queue_entries():
+@pytest.fixture
+def busy_park():
+    """A park with something in every work-queue entry that the rules can flag."""
     park = AreaFactory(code="P9")
-    on = dt.date(2025, 9, 30)
     bare = EnterpriseFactory(area=park, name="bare")
     AboveScalePeriodFactory(enterprise=bare)
     three = EnterpriseFactory(area=park, name="three")
@@ -89,16 +103,66 @@ def test_work_queue_entries():
     fragile = OrganizationFactory(area=park, name="fragile", term_ends_on=dt.date(2025, 11, 1))
     LinkFactory(organization=fragile, enterprise=EnterpriseFactory(area=park))
     MemberFactory(organization=fragile)
-    queue = {item.code: sorted(str(o) for o in item.queryset) for item in work_queue(park, on)}
-    assert queue["uncovered-above-scale"] == ["bare"]
-    assert queue["should-set-up-own"] == ["three"]
-    assert queue["joint-candidates"] == ["lonely"]
-    assert queue["fragile-single"] == ["fragile"]
-    assert queue["single-at-threshold"] == []
-    assert queue["joint-too-wide"] == ["联合支部"]
-    assert queue["term-ending"] == ["fragile"]
-    assert queue["branch-too-large"] == []
-    assert queue["needs-committee"] == []
+    big = OrganizationFactory(area=park, name="big", has_committee=False)
+    LinkFactory(organization=big, enterprise=EnterpriseFactory(area=park, name="big firm"))
+    for i in range(51):
+        MemberFactory(organization=big, category="full" if i < 7 else "probationary")
+    gone = OrganizationFactory(area=park, name="gone", dissolved_on=dt.date(2025, 6, 1), setup="single")
+    MemberFactory(organization=gone, ended_on=dt.date(2025, 6, 1), end_reason="transfer_out")
+    return park
+
+
+EXPECTED_QUEUE = {
+    "uncovered-above-scale": ["bare"],
+    "should-set-up-own": ["three"],
+    "joint-candidates": ["lonely"],
+    "fragile-single": ["fragile"],
+    "single-at-threshold": [],
+    "joint-too-wide": ["联合支部"],
+    "term-ending": ["fragile"],
+    "branch-too-large": ["big"],
+    "needs-committee": ["big"],
+}
+
+
+def test_work_queue_entries(busy_park):
+    queue = work_queue(busy_park, Q3.last_day)
+    assert {item.code: sorted(str(o) for o in item.queryset) for item in queue} == EXPECTED_QUEUE
+    assert queue.counts() == {code: len(names) for code, names in EXPECTED_QUEUE.items()}
+
+
+def test_stored_work_queue_answers_as_the_live_one_at_the_quarter_end(busy_park):
+    recompute(periods=[Q3])
+    stored = stored_work_queue(busy_park, Q3)
+    assert {item.code: sorted(str(o) for o in item.queryset) for item in stored} == EXPECTED_QUEUE
+    assert stored.counts() == {code: len(names) for code, names in EXPECTED_QUEUE.items()}
+    # The rows carry the stored counts the list pages show, under the live names.
+    three = stored.item("should-set-up-own").queryset.get()
+    assert (three.party_members, three.full_members, three.coverage) == (3, 3, "joint")
+    big = stored.item("branch-too-large").queryset.get()
+    assert (big.member_count, big.full_member_count, big.unit_count) == (51, 7, 1)
+    assert quarter_work_queue(busy_park, Q3).stored
+
+
+def test_stored_work_queue_is_the_quarter_end_not_today(busy_park):
+    recompute(periods=[Q3])
+    lonely = Enterprise.objects.get(name="lonely")
+    MemberFactory(
+        organization=OrganizationFactory(area=busy_park), enterprise=lonely, joined_on=dt.date(2025, 10, 1)
+    )
+    MemberFactory(
+        organization=OrganizationFactory(area=busy_park), enterprise=lonely, joined_on=dt.date(2025, 10, 1)
+    )
+    recompute(periods=[Q3])
+    assert [str(o) for o in stored_work_queue(busy_park, Q3).item("joint-candidates").queryset] == ["lonely"]
+    live_later = work_queue(busy_park, dt.date(2025, 10, 1))
+    assert [str(o) for o in live_later.item("should-set-up-own").queryset] == ["lonely", "three"]
+
+
+def test_a_quarter_never_computed_gets_the_live_queue(busy_park):
+    queue = quarter_work_queue(busy_park, Q3)
+    assert not queue.stored
+    assert queue.counts()["uncovered-above-scale"] == 1
 
 
 def test_close_and_reopen_a_quarter(world):

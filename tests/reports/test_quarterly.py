@@ -17,6 +17,7 @@ from reports.models import ReportRun
 from reports.quarterly import build_quarterly_report
 from reports.quarterly_xlsx import write_quarterly_workbook
 from reports.recompute import recompute
+from reports.workqueue import work_queue
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +48,17 @@ def test_narrative_reproduces_the_seed_report(demo):
     assert "与上季度相比，建立党组织的规上企业增加3家，覆盖率提高3.0个百分点" in report.narrative
     assert sum(row["denominator"] for row in report.sub_areas) == 68
     assert {item.code: count for item, count, _rows in report.work_items}["single-at-threshold"] == 5
+
+
+def test_report_work_queue_is_the_live_queue_at_the_quarter_end(demo):
+    report = build_quarterly_report(demo, Q3)
+    live = work_queue(demo, Q3.last_day)
+    counts = live.counts()
+    for item, count, names in report.work_items:
+        expected = sorted(live.item(item.code).queryset.values_list("name", "pk"))
+        assert count == counts[item.code] == len(expected), item.code
+        assert names == [name for name, _pk in expected[:20]], item.code
+    assert any(count for _item, count, _names in report.work_items)
 
 
 def test_report_figures_match_the_stats_api(demo):
