@@ -230,12 +230,14 @@ def member_figures_direct(by_organization: dict[int, dict]) -> dict[int, dict]:
     return out
 
 
-def employed_member_counts(on: dt.date, enterprises=None) -> dict[int, tuple[int, int]]:
+def employed_member_counts(
+    on: dt.date, enterprise_ids: list[int] | None = None
+) -> dict[int, tuple[int, int]]:
     """Enterprise → (party members, full members) employed there on ``on``: the stored twin of
     ``EnterpriseQuerySet.with_member_counts`` (one grouped query)."""
     members = Member.objects.active_on(on).filter(enterprise__isnull=False)
-    if enterprises is not None:
-        members = members.filter(enterprise__in=enterprises)
+    if enterprise_ids is not None:
+        members = members.filter(enterprise_id__in=enterprise_ids)
     rows = (
         members.values_list("enterprise_id")
         .annotate(n=Count("pk"), full=Count("pk", filter=Q(category="full")))

@@ -123,9 +123,34 @@ class MemberSnapshot(models.Model):
 
 
 def is_computed(period) -> bool:
-    """Whether a quarter has been computed in full (every area has its MemberDirect row, a small table: the
+    """Whether a quarter has been computed in full since the per-area direct rows exist (StateDirect is small: the
     check is an index probe, unlike an EXISTS over a million EnterpriseState rows that the planner may scan)."""
-    return MemberDirect.objects.filter(period=str(period)).exists()
+    return StateDirect.objects.filter(period=str(period)).exists()
+
+
+class StateDirect(models.Model):
+    """How many units sitting directly in one area (not its subtree) are in each category, 规上 flag and state at a
+    quarter's end. Indicator snapshots are subtree sums of these, so recomputing one park groups that park's units
+    and sums a few thousand stored rows, instead of grouping every unit of the province again."""
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=6)
+    category = models.CharField(max_length=16)
+    above_scale = models.BooleanField()
+    state = models.CharField(max_length=10)
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("单位状态直属统计")
+        verbose_name_plural = _("单位状态直属统计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "area", "category", "above_scale", "state"], name="state_direct_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.period} {self.state}"
 
 
 class MemberDirect(models.Model):
