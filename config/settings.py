@@ -231,7 +231,7 @@ else:
 # Always this process's memory: figures and API token checks (registry/api/auth.py), where a round trip to Redis
 # on every request costs more than it saves (measured: it halves the coverage endpoint's throughput).
 CACHES["local"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "BACKEND": "config.cache.ObjectCache",  # LocMemCache without pickling (config/cache.py)
     "LOCATION": "registry-local",
     "OPTIONS": {"MAX_ENTRIES": 10_000},
 }
