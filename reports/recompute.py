@@ -137,31 +137,49 @@ def _sync_scoped(
     return _sync(model, existing, desired, fields)
 
 
+@dataclass
+class _Pass:
+    """One quarter's recompute: the date, and which areas it covers (shared by its steps)."""
+
+    key: str
+    on: dt.date
+    now: dt.datetime
+    tree: AreaTree
+    scope_ids: set[int] | None  # areas whose units are recomputed (None: every area)
+    figure_area_ids: set[int]  # areas whose subtree figures are rewritten: the scope and its ancestors
+
+    def scoped(self, queryset):
+        return queryset if self.scope_ids is None else queryset.filter(area_id__in=self.scope_ids)
+
+
 def recompute_period(
     period: Quarter, *, area_ids: set[int] | None = None, tree: AreaTree | None = None
 ) -> Written:
     """Recompute one quarter; with ``area_ids`` only those subtrees' states and the figures they roll into."""
     tree = tree or AreaTree()
-    on = period.last_day
-    key = str(period)
-    now = timezone.now()
-    written = Written()
-
-    if area_ids is not None and not is_computed(key):
+    if area_ids is not None and not is_computed(period):
         area_ids = None  # a quarter never computed in full: the subtree sums need every area's rows first
-
-    # 1. Each enterprise's state at the quarter's end, with the members employed there.
     if area_ids is None:
         scope_ids, figure_area_ids = None, set(tree.ids())
-        enterprises = Enterprise.objects.all()
     else:
         scope_ids = tree.subtree_ids(area_ids)
         figure_area_ids = tree.with_ancestors(area_ids) | scope_ids
-        enterprises = Enterprise.objects.filter(area_id__in=scope_ids)
+    q = _Pass(str(period), period.last_day, timezone.now(), tree, scope_ids, figure_area_ids)
+    by_organization = member_figures_by_organization(q.on, None if scope_ids is None else figure_area_ids)
+    written = Written()
+    written.add(_sync_enterprise_states(q))
+    written.add(_sync_organization_states(q, by_organization))
+    written.add(_sync_indicator_snapshots(q))
+    written.add(_sync_member_figures(q, by_organization))
+    return written
+
+
+def _sync_enterprise_states(q: _Pass) -> Written:
+    """Each operating enterprise's state at the quarter's end, with the members employed there."""
     desired = {
         pk: {
             "enterprise_id": pk,
-            "period": key,
+            "period": q.key,
             "area_id": area_id,
             "category": category,
             "above_scale": above_scale,
@@ -169,112 +187,121 @@ def recompute_period(
             "party_members": 0,
             "full_members": 0,
         }
-        for pk, area_id, category, above_scale, state in enterprise_states_on(on, enterprises)
+        for pk, area_id, category, above_scale, state in enterprise_states_on(
+            q.on, q.scoped(Enterprise.objects)
+        )
     }
     # A scope's units by id (an index probe each), every unit in one grouped scan otherwise.
-    employed = employed_member_counts(on, None if scope_ids is None else list(desired))
+    employed = employed_member_counts(q.on, None if q.scope_ids is None else list(desired))
     for pk, (party_members, full_members) in employed.items():
         if pk in desired:
             desired[pk].update(party_members=party_members, full_members=full_members)
-    state_fields = ("area_id", "category", "above_scale", "state", "party_members", "full_members")
-    written.add(_sync_scoped(EnterpriseState, "enterprise_id", key, scope_ids, desired, state_fields))
+    fields = ("area_id", "category", "above_scale", "state", "party_members", "full_members")
+    return _sync_scoped(EnterpriseState, "enterprise_id", q.key, q.scope_ids, desired, fields)
 
-    # 1b. Each active organisation's counts (members it holds, units it covers) at the quarter's end.
-    by_organization = member_figures_by_organization(on, None if area_ids is None else figure_area_ids)
-    organizations = PartyOrganization.objects.active_on(on)
-    if scope_ids is not None:
-        organizations = organizations.filter(area_id__in=scope_ids)
-    units = unit_counts(on, None if scope_ids is None else organizations.values("pk"))
+
+def _sync_organization_states(q: _Pass, by_organization: dict[int, dict]) -> Written:
+    """Each active organisation's members and covered units at the quarter's end."""
+    organizations = q.scoped(PartyOrganization.objects.active_on(q.on))
+    units = unit_counts(q.on, None if q.scope_ids is None else organizations.values("pk"))
     desired = {}
     for pk, area_id in organizations.values_list("pk", "area_id"):
         held = by_organization.get(pk, {})
         desired[pk] = {
             "organization_id": pk,
-            "period": key,
+            "period": q.key,
             "area_id": area_id,
             "member_count": held.get("total", 0),
             "full_member_count": held.get("full", 0),
             "unit_count": units.get(pk, 0),
         }
-    org_fields = ("area_id", "member_count", "full_member_count", "unit_count")
-    written.add(_sync_scoped(OrganizationState, "organization_id", key, scope_ids, desired, org_fields))
+    fields = ("area_id", "member_count", "full_member_count", "unit_count")
+    return _sync_scoped(OrganizationState, "organization_id", q.key, q.scope_ids, desired, fields)
 
-    # 2. Indicator snapshots for every affected area: the scope's states counted per area first, then every affected
-    #    subtree summed from the stored per-area rows.
-    states = EnterpriseState.objects.filter(period=key)
-    direct = StateDirect.objects.filter(period=key)
-    if scope_ids is not None:
-        states, direct = states.filter(area_id__in=scope_ids), direct.filter(area_id__in=scope_ids)
+
+def _sync_indicator_snapshots(q: _Pass) -> Written:
+    """Indicator snapshots of every affected area: the scope's states counted per area first (StateDirect), then
+    every affected subtree summed from the stored per-area rows."""
+    written = Written()
     state_key = ("area_id", "category", "above_scale", "state")
+    grouped = (
+        q.scoped(EnterpriseState.objects.filter(period=q.key)).values_list(*state_key).annotate(n=Count("pk"))
+    )
     desired = {
         (area_id, category, above_scale, state): {
             "area_id": area_id,
-            "period": key,
+            "period": q.key,
             "category": category,
             "above_scale": above_scale,
             "state": state,
             "n": n,
         }
-        for area_id, category, above_scale, state, n in states.values_list(*state_key)
-        .annotate(n=Count("pk"))
-        .order_by()
+        for area_id, category, above_scale, state, n in grouped.order_by()
     }
-    if scope_ids is None:
-        rows = [(*k, v["n"]) for k, v in desired.items()]
-    written.add(_sync(StateDirect, _stored(direct, state_key, ("n",)), desired, ("n",)))
-    if scope_ids is not None:
-        rows = StateDirect.objects.filter(period=key).values_list(*state_key, "n")
-    counts = roll_up_states(rows, tree, only=figure_area_ids)
+    stored = _stored(q.scoped(StateDirect.objects.filter(period=q.key)), state_key, ("n",))
+    written.add(_sync(StateDirect, stored, desired, ("n",)))
+    if q.scope_ids is None:
+        rows = [(*row_key, values["n"]) for row_key, values in desired.items()]
+    else:
+        rows = StateDirect.objects.filter(period=q.key).values_list(*state_key, "n")
+    counts = roll_up_states(rows, q.tree, only=q.figure_area_ids)
+
     desired = {}
-    for indicator in Indicator.objects.valid_on(on):
-        for area_id in figure_area_ids:
+    for indicator in Indicator.objects.valid_on(q.on):
+        for area_id in q.figure_area_ids:
             breakdown = counts.get(area_id, {}).get(indicator.population)
             values = breakdown.as_dict() if breakdown else {"single": 0, "joint": 0, "work": 0, "none": 0}
             desired[(indicator.pk, area_id)] = {
                 "indicator_id": indicator.pk,
                 "area_id": area_id,
-                "period": key,
-                "as_of": on,
+                "period": q.key,
+                "as_of": q.on,
                 "numerator": sum(values[s] for s in indicator.states),
                 "denominator": sum(values.values()),
                 **values,
             }
     fields = ("as_of", "numerator", "denominator", "single", "joint", "work", "none")
-    existing = _stored(
-        Snapshot.objects.filter(period=key, area_id__in=figure_area_ids), ("indicator_id", "area_id"), fields
+    stored = _stored(
+        Snapshot.objects.filter(period=q.key, area_id__in=q.figure_area_ids),
+        ("indicator_id", "area_id"),
+        fields,
     )
-    written.add(_sync(Snapshot, existing, desired, fields, now))
+    written.add(_sync(Snapshot, stored, desired, fields, q.now))
+    return written
 
-    # 3. Member figures, by the area of the holding organisation: direct figures of the affected areas first,
-    #    then every affected subtree summed from the stored direct rows.
+
+def _sync_member_figures(q: _Pass, by_organization: dict[int, dict]) -> Written:
+    """Member figures, by the area of the holding organisation: direct figures of the affected areas first
+    (MemberDirect), then every affected subtree summed from the stored direct rows (MemberSnapshot)."""
+    written = Written()
     direct = member_figures_direct(by_organization)
     zero = dict.fromkeys(MemberSnapshot.FIGURES, 0)
     desired = {
-        area_id: {"area_id": area_id, "period": key, **direct.get(area_id, zero)}
-        for area_id in figure_area_ids
+        area_id: {"area_id": area_id, "period": q.key, **direct.get(area_id, zero)}
+        for area_id in q.figure_area_ids
     }
-    existing = _stored(
-        MemberDirect.objects.filter(period=key, area_id__in=figure_area_ids),
+    stored = _stored(
+        MemberDirect.objects.filter(period=q.key, area_id__in=q.figure_area_ids),
         ("area_id",),
         MemberSnapshot.FIGURES,
     )
-    written.add(_sync(MemberDirect, existing, desired, MemberSnapshot.FIGURES))
+    written.add(_sync(MemberDirect, stored, desired, MemberSnapshot.FIGURES))
     all_direct = {
         area_id: dict(zip(MemberSnapshot.FIGURES, values, strict=True))
         for area_id, (_pk, values) in _stored(
-            MemberDirect.objects.filter(period=key), ("area_id",), MemberSnapshot.FIGURES
+            MemberDirect.objects.filter(period=q.key), ("area_id",), MemberSnapshot.FIGURES
         ).items()
     }
-    members = roll_up_members(all_direct, tree)
+    members = roll_up_members(all_direct, q.tree)
     desired = {}
-    for area_id in figure_area_ids:
+    for area_id in q.figure_area_ids:
         figures = members[area_id].as_dict() if area_id in members else zero
-        desired[area_id] = {"area_id": area_id, "period": key, "as_of": on, **figures}
-    member_fields = ("as_of", *MemberSnapshot.FIGURES)
-    existing = _stored(
-        MemberSnapshot.objects.filter(period=key, area_id__in=figure_area_ids), ("area_id",), member_fields
+        desired[area_id] = {"area_id": area_id, "period": q.key, "as_of": q.on, **figures}
+    fields = ("as_of", *MemberSnapshot.FIGURES)
+    stored = _stored(
+        MemberSnapshot.objects.filter(period=q.key, area_id__in=q.figure_area_ids), ("area_id",), fields
     )
-    written.add(_sync(MemberSnapshot, existing, desired, member_fields, now))
+    written.add(_sync(MemberSnapshot, stored, desired, fields, q.now))
     return written
 
 
