@@ -99,6 +99,25 @@ def test_work_item_page(client, staff, world):
     assert client.get("/workqueue/nonsense/", {"area": "Z"}).status_code == 404
 
 
+@pytest.mark.parametrize("as_of", [{}, {"date": "2025-08-01"}], ids=["stored", "live"])
+def test_work_item_query_count_does_not_grow_with_page_size(client, staff, world, as_of):
+    park = world[1][0]
+    for i in range(30):
+        AboveScalePeriodFactory(enterprise=EnterpriseFactory(area=park, name=f"新企业{i}"))
+    recompute(periods=[Q3])
+    counts = []
+    for size in (5, 30):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(
+                "/workqueue/uncovered-above-scale/",
+                {"area": "Z", "period": "2025Q3", "page_size": size, **as_of},
+            )
+        assert len(response.context["rows"]) == size
+        assert all(e.coverage == "none" for e in response.context["rows"])
+        counts.append(len(ctx))
+    assert counts[0] == counts[1]
+
+
 def test_close_and_reopen_through_the_page(client, staff, world):
     assert client.post("/periods/", {"period": "2025Q3", "action": "close"}).status_code == 302
     assert PeriodLock.objects.filter(period="2025Q3").exists()
