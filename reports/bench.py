@@ -55,6 +55,21 @@ def median_time(func: Callable[[], object], runs: int, warmup: int = 1) -> float
     return statistics.median(times)
 
 
+def median_times(funcs: list[Callable[[], object]], runs: int, warmup: int = 1) -> list[float]:
+    """Like :func:`median_time` for several functions, their runs interleaved, so that a slow spell of the machine
+    (autovacuum, another process) falls on all of them rather than on whichever ran then."""
+    for _ in range(warmup):
+        for func in funcs:
+            func()
+    times: list[list[float]] = [[] for _ in funcs]
+    for _ in range(runs):
+        for func, measured in zip(funcs, times, strict=True):
+            started = time.perf_counter()
+            func()
+            measured.append(time.perf_counter() - started)
+    return [statistics.median(measured) for measured in times]
+
+
 class Rollback(Exception):
     """Raised to undo a measured write."""
 
@@ -263,8 +278,7 @@ def bench_workbook(runs: int, out) -> list[Row]:
             sheet.append(row)
         wb.save(io.BytesIO())
 
-    value = median_time(ours, runs)
-    bound = median_time(bare, runs)
+    value, bound = median_times([ours, bare], runs)
     peak = _peak_rss_growth(ours)
     tracemalloc.start()
     ours()

@@ -128,7 +128,10 @@ def is_computed(period) -> bool:
     Asked as "the first row in index order" rather than EXISTS: for EXISTS PostgreSQL expects a match within a few
     rows of a sequential scan, but rows are stored quarter after quarter, so the scan can read most of the table."""
     return (
-        StateDirect.objects.filter(period=str(period)).order_by("area_id").values_list("pk", flat=True).first()
+        StateDirect.objects.filter(period=str(period))
+        .order_by("area_id")
+        .values_list("pk", flat=True)
+        .first()
         is not None
     )
 
