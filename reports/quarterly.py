@@ -79,17 +79,19 @@ def _figure_or_none(area: Area, period: Quarter, indicator: Indicator | None) ->
 def _work_items(area: Area, period: Quarter) -> list[tuple[WorkItem, int, list[str]]]:
     """Each work-queue entry at the quarter's end: its full count and the first names, from the stored rows.
 
-    The names are picked here rather than with ORDER BY name LIMIT: faced with a LIMIT, PostgreSQL may sort every
-    unit of the province by name and probe each, where fetching an entry's (name, pk) pairs is one cheap join.
+    Every flagged row's name is read (two queries in all) and the first picked here: faced with ORDER BY name LIMIT,
+    PostgreSQL may sort every unit of the province by name and probe each.
     """
     queue = stored_work_queue(area, period)
-    counts = queue.counts()
-    out = []
-    for item in queue:
-        count = counts[item.code]
-        rows = heapq.nsmallest(WORK_QUEUE_ROWS, item.queryset.values_list("name", "pk")) if count else []
-        out.append((item, count, [name for name, _pk in rows]))
-    return out
+    flagged = queue.flagged("name", "pk")
+    return [
+        (
+            item,
+            len(flagged[item.code]),
+            [name for name, _pk in heapq.nsmallest(WORK_QUEUE_ROWS, flagged[item.code])],
+        )
+        for item in queue
+    ]
 
 
 def build_quarterly_report(area: Area, period: Quarter) -> QuarterlyReport:

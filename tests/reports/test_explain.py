@@ -144,6 +144,15 @@ def test_stored_work_queue_answers_as_the_live_one_at_the_quarter_end(busy_park)
     assert quarter_work_queue(busy_park, Q3).stored
 
 
+@pytest.mark.parametrize("stored", [False, True], ids=["live", "stored"])
+def test_flagged_lists_what_each_entry_holds_in_two_queries(busy_park, stored, django_assert_num_queries):
+    recompute(periods=[Q3])
+    queue = stored_work_queue(busy_park, Q3) if stored else work_queue(busy_park, Q3.last_day)
+    with django_assert_num_queries(2):
+        flagged = queue.flagged("name")
+    assert {code: sorted(name for (name,) in rows) for code, rows in flagged.items()} == EXPECTED_QUEUE
+
+
 def test_stored_work_queue_is_the_quarter_end_not_today(busy_park):
     recompute(periods=[Q3])
     lonely = Enterprise.objects.get(name="lonely")
