@@ -155,9 +155,8 @@ class WorkQueue:
     on: dt.date
     rows: dict[str, QuerySet]  # ENTERPRISE / ORGANIZATION → the rows the rules filter
     stored: bool
-    counted: dict[str, QuerySet] | None = (
-        None  # rows to count, when cheaper than ``rows`` (default: ``rows``)
-    )
+    # Rows to count, where cheaper than ``rows`` (default: ``rows``).
+    counted: dict[str, QuerySet] | None = None
 
     def __iter__(self) -> Iterator[WorkItem]:
         return (WorkItem(rule, self.rows[rule.kind].filter(rule.condition(self.on))) for rule in RULES)
@@ -188,9 +187,8 @@ class WorkQueue:
                 f"f{i}": ExpressionWrapper(q, output_field=BooleanField()) for i, q in enumerate(conditions)
             }
             width = len(fields)
-            matching = (
-                rows.filter(reduce(operator.or_, conditions)).annotate(**flags).order_by()
-            )  # caller sorts
+            # Unordered: the caller picks what it lists, and ordering would make PostgreSQL sort every match.
+            matching = rows.filter(reduce(operator.or_, conditions)).annotate(**flags).order_by()
             for values in matching.values_list(*fields, *flags):
                 for rule, flag in zip(rules, values[width:], strict=True):
                     if flag:
