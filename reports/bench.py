@@ -116,10 +116,9 @@ def ensure_data(enterprises: int, members: int, out) -> None:
     out(f"  generated in {time.perf_counter() - started:.1f}s; computing every quarter …")
     started = time.perf_counter()
     recompute(periods=None)
+    # What autovacuum would soon do: the plans measured below see the stored rows' real sizes.
     with connection.cursor() as cursor:
-        cursor.execute(
-            "ANALYZE"
-        )  # what autovacuum would soon do: plans below see the stored rows' real sizes
+        cursor.execute("ANALYZE")
     out(f"  computed in {time.perf_counter() - started:.1f}s")
 
 
