@@ -11,7 +11,7 @@ from registry.access import Access
 from registry.models import Area
 from registry.periods import PeriodError, Quarter
 
-from .figures import FigureNotFound, get_indicator
+from .engine.figures import FigureNotFound, get_indicator
 from .models import Indicator
 
 EARLIEST_DATE = dt.date(1900, 1, 1)

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from registry.periods import Quarter
 
-from . import recompute as engine
+from .engine import recompute as engine
 
 
 @shared_task(name="reports.recompute_pending")
@@ -33,7 +33,7 @@ def refresh_current_period() -> int:
 def render_quarterly(run_id: int) -> None:
     """Render a big area's quarterly workbook in the background; the page shows its progress."""
     from .models import ReportRun
-    from .quarterly import render_quarterly_run
+    from .quarterly.workbook import render_quarterly_run
 
     run = ReportRun.objects.select_related("area").get(pk=run_id)
     try:

@@ -25,17 +25,17 @@ from registry.audit import record_event
 from registry.models import Area, Enterprise
 from registry.periods import Quarter, quarters_between
 
-from .charts import bar_chart, line_chart
-from .explain import DENOMINATOR, NUMERATOR, changes, drill_enterprises, drill_live
-from .figures import FigureNotFound, by_child_area, live_figure, series, stored_figure
+from .engine.explain import DENOMINATOR, NUMERATOR, changes, drill_enterprises, drill_live
+from .engine.figures import FigureNotFound, by_child_area, live_figure, series, stored_figure
+from .engine.periods import close_period, reopen_period
+from .engine.recompute import first_period
+from .engine.workqueue import quarter_work_queue, work_queue
 from .models import Indicator, PeriodLock, PeriodLockEvent, ReportRun
 from .params import BadParameter, Selection, UnknownArea, parse_period, parse_selection
-from .quarterly import build_quarterly_report, quarterly_context, quarterly_filename
-from .quarterly_xlsx import write_quarterly_workbook
-from .recompute import first_period
-from .services import close_period, reopen_period
+from .quarterly.charts import bar_chart, line_chart
+from .quarterly.report import build_quarterly_report, quarterly_context, quarterly_filename
+from .quarterly.workbook import write_quarterly_workbook
 from .tasks import render_quarterly
-from .workqueue import quarter_work_queue, work_queue
 
 PAGE_SIZES = (50, 100, 200)
 

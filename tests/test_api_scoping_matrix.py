@@ -68,7 +68,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    from reports.recompute import recompute
+    from reports.engine.recompute import recompute
 
     with django_db_blocker.unblock(), transaction.atomic():
         cache.clear()  # figures cached by other modules for areas of the same codes

@@ -391,7 +391,7 @@ def test_reveal(as_persona, world, persona, park, kind):
 
 @pytest.fixture
 def figures(world):
-    from reports.recompute import recompute
+    from reports.engine.recompute import recompute
 
     recompute(periods=[Q.previous(), Q])
 

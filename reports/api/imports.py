@@ -17,10 +17,11 @@ from rest_framework.views import APIView
 
 from registry.access import access_for
 from registry.api.mixins import AuditActorMixin
-from reports.exports import XLSX_CONTENT_TYPE
-from reports.imports import run_import, start_job
-from reports.models import ImportJob
-from reports.workbooks import KINDS, template_workbook
+
+from ..exports import XLSX_CONTENT_TYPE
+from ..imports import run_import, start_job
+from ..models import ImportJob
+from ..workbooks import KINDS, template_workbook
 
 KIND = OpenApiParameter(
     "kind",

@@ -1,7 +1,8 @@
 from rest_framework import serializers
 
 from registry.numbers import percent
-from reports.models import Indicator, Snapshot
+
+from ..models import Indicator, Snapshot
 
 
 class BreakdownSerializer(serializers.Serializer):

@@ -17,8 +17,9 @@ from rest_framework.views import APIView
 
 from registry.access import access_for
 from registry.audit import record_event
-from reports.explain import DENOMINATOR, NUMERATOR, drill_enterprises, drill_live
-from reports.figures import (
+
+from ..engine.explain import DENOMINATOR, NUMERATOR, drill_enterprises, drill_live
+from ..engine.figures import (
     FigureNotFound,
     cache_figure,
     cached_figure,
@@ -26,8 +27,8 @@ from reports.figures import (
     live_figure,
     stored_figure,
 )
-from reports.models import Indicator, Snapshot
-from reports.params import (
+from ..models import Indicator, Snapshot
+from ..params import (
     BadParameter,
     Selection,
     UnknownArea,
@@ -36,9 +37,8 @@ from reports.params import (
     parse_period,
     parse_selection,
 )
-from reports.quarterly import build_quarterly_report, quarterly_filename, render_quarterly_document
-from reports.quarterly_xlsx import write_quarterly_workbook
-
+from ..quarterly.report import build_quarterly_report, quarterly_filename, render_quarterly_document
+from ..quarterly.workbook import write_quarterly_workbook
 from .serializers import (
     DrillEnterpriseSerializer,
     FigureSerializer,

@@ -17,8 +17,8 @@ from django.db import connection
 from config.celery import app as celery_app
 from registry.models import RecomputeRequest
 from registry.periods import Quarter
+from reports.engine.recompute import recompute
 from reports.models import Snapshot
-from reports.recompute import recompute
 from tests.factories import AboveScalePeriodFactory, AreaFactory, EnterpriseFactory, make_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from registry.models import Area
 from registry.periods import Quarter
-from reports.recompute import recompute
+from reports.engine.recompute import recompute
 from tests.factories import (
     AboveScalePeriodFactory,
     AreaFactory,

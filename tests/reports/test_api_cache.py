@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 from registry.api.auth import delete_expired_tokens
 from registry.models import Area
 from registry.periods import Quarter
-from reports.figures import cache_figure, cached_figure, figures_changed
-from reports.recompute import recompute
-from reports.services import close_period
+from reports.engine.figures import cache_figure, cached_figure, figures_changed
+from reports.engine.periods import close_period
+from reports.engine.recompute import recompute
 from tests.factories import (
     AboveScalePeriodFactory,
     AreaFactory,

@@ -8,9 +8,9 @@ import pytest
 from registry.models import Enterprise, RecomputeRequest
 from registry.periods import Quarter
 from registry.services import deregister_enterprise
-from reports.coverage import coverage_on, members_on
+from reports.engine.coverage import coverage_on, members_on
+from reports.engine.recompute import process_outbox, recompute
 from reports.models import EnterpriseState, MemberSnapshot, OrganizationState, PeriodLock, Snapshot
-from reports.recompute import process_outbox, recompute
 from tests.factories import (
     AboveScalePeriodFactory,
     AreaFactory,

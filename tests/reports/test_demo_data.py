@@ -1,4 +1,4 @@
-"""The demo data set (fixtures/demo.json, built by reports.demo.build_demo) reproduces seed 000's figures."""
+"""The demo data set (fixtures/demo.json, built by reports.tooling.demo.build_demo) reproduces seed 000's figures."""
 
 import datetime as dt
 import io
@@ -21,7 +21,7 @@ from orgs.rules import organization_warnings
 from registry.models import AboveScalePeriod, Area, Enterprise
 from registry.numbers import percent
 from registry.rules import JOINT_MAX_UNITS, TERM_WARNING_DAYS, validate_credit_code
-from reports.demo import build_demo
+from reports.tooling.demo import build_demo
 
 Q3 = dt.date(2025, 9, 30)
 Q2 = dt.date(2025, 6, 30)

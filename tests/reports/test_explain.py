@@ -8,11 +8,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from registry.models import Enterprise
 from registry.periods import Quarter
-from reports.explain import changes, drill_enterprises, drill_live
+from reports.engine.explain import changes, drill_enterprises, drill_live
+from reports.engine.periods import close_period, reopen_period
+from reports.engine.recompute import recompute
+from reports.engine.workqueue import quarter_work_queue, stored_work_queue, work_queue
 from reports.models import Indicator, PeriodLockEvent, Snapshot
-from reports.recompute import recompute
-from reports.services import close_period, reopen_period
-from reports.workqueue import quarter_work_queue, stored_work_queue, work_queue
 from tests.factories import (
     AboveScalePeriodFactory,
     AreaFactory,

@@ -13,11 +13,11 @@ from rest_framework.test import APIClient
 
 from registry.models import Area
 from registry.periods import Quarter
+from reports.engine.recompute import recompute
+from reports.engine.workqueue import work_queue
 from reports.models import ReportRun
-from reports.quarterly import build_quarterly_report
-from reports.quarterly_xlsx import write_quarterly_workbook
-from reports.recompute import recompute
-from reports.workqueue import work_queue
+from reports.quarterly.report import build_quarterly_report
+from reports.quarterly.workbook import write_quarterly_workbook
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

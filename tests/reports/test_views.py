@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from registry.periods import Quarter
+from reports.engine.recompute import recompute
 from reports.models import PeriodLock, PeriodLockEvent
-from reports.recompute import recompute
 from tests.factories import (
     AboveScalePeriodFactory,
     AreaFactory,

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from config.celery import app as celery_app
-from reports import bench
+from reports.tooling import bench
 
 
 class Command(BaseCommand):

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
 from django.db import connection
 
-from reports.demo import build_demo
+from reports.tooling.demo import build_demo
 
 DUMPED = (
     "registry.Area",
@@ -31,7 +31,7 @@ FLUSHED_APPS = ("registry", "orgs", "members")
 
 
 class Command(BaseCommand):
-    help = "Build the demo zone (reports.demo.build_demo) in an empty registry and write fixtures/demo.json."
+    help = "Build the demo zone (reports.tooling.demo.build_demo) in an empty registry and write fixtures/demo.json."
 
     def add_arguments(self, parser):
         parser.add_argument(

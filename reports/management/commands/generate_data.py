@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from registry.models import Enterprise
-from reports.synthetic import Sizes, generate, wipe
+from reports.tooling.synthetic import Sizes, generate, wipe
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from registry.models import Area
 from registry.periods import PeriodError, Quarter
-from reports.recompute import process_outbox, recompute
+from reports.engine.recompute import process_outbox, recompute
 
 
 class Command(BaseCommand):

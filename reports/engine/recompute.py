@@ -21,6 +21,17 @@ from orgs.models import PartyOrganization
 from registry.models import Enterprise, RecomputeRequest
 from registry.periods import Quarter, quarters_between
 
+from ..models import (
+    EnterpriseState,
+    Indicator,
+    MemberDirect,
+    MemberSnapshot,
+    OrganizationState,
+    PeriodLock,
+    Snapshot,
+    StateDirect,
+    is_computed,
+)
 from .coverage import (
     AreaTree,
     employed_member_counts,
@@ -32,17 +43,6 @@ from .coverage import (
     unit_counts,
 )
 from .figures import figures_changed
-from .models import (
-    EnterpriseState,
-    Indicator,
-    MemberDirect,
-    MemberSnapshot,
-    OrganizationState,
-    PeriodLock,
-    Snapshot,
-    StateDirect,
-    is_computed,
-)
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from registry.choices import CoverageState
 from registry.models import AboveScalePeriod, Area, Enterprise
 from registry.periods import Quarter
 
+from ..models import EnterpriseState, Indicator, is_computed
 from .coverage import population_q
-from .models import EnterpriseState, Indicator, is_computed
 
 NUMERATOR, DENOMINATOR = "numerator", "denominator"
 

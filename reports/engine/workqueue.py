@@ -31,7 +31,7 @@ from registry.rules import (
     TERM_WARNING_DAYS,
 )
 
-from .models import EnterpriseState, is_computed
+from ..models import EnterpriseState, is_computed
 
 ENTERPRISE, ORGANIZATION = "enterprise", "organization"
 

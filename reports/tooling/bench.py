@@ -94,7 +94,7 @@ def ensure_data(enterprises: int, members: int, out) -> None:
     from members.models import Member
     from registry.models import Area, Enterprise
 
-    from .recompute import recompute
+    from ..engine.recompute import recompute
     from .synthetic import Sizes, generate, wipe
 
     if (
@@ -201,7 +201,7 @@ def bench_recompute(runs: int, out) -> list[Row]:
     from registry.periods import Quarter
     from registry.services import update_enterprise
 
-    from .recompute import process_outbox, recompute
+    from ..engine.recompute import process_outbox, recompute
 
     quarter = Quarter.current()
     day = quarter.last_day
@@ -249,8 +249,8 @@ def bench_workbook(runs: int, out) -> list[Row]:
     from registry.models import Area, Enterprise
     from registry.periods import Quarter
 
-    from .quarterly import build_quarterly_report, enterprise_rows
-    from .quarterly_xlsx import write_quarterly_workbook
+    from ..quarterly.report import build_quarterly_report, enterprise_rows
+    from ..quarterly.workbook import write_quarterly_workbook
 
     quarter = Quarter.current()
     areas = Area.objects.filter(parent__code="SYN").order_by("path")
@@ -333,7 +333,7 @@ def _import_file(count: int) -> bytes:
     from registry.models import Area
     from registry.rules import credit_code_check_char
 
-    from .workbooks import ENTERPRISES, write_sheet
+    from ..workbooks import ENTERPRISES, write_sheet
 
     area = Area.objects.filter(kind="park").order_by("path").first()
     rows = []
@@ -370,7 +370,7 @@ def _import_file(count: int) -> bytes:
 def bench_import(runs: int, rows: int, out) -> list[Row]:
     from openpyxl import load_workbook
 
-    from .imports import run_import
+    from ..imports import run_import
 
     data = _import_file(rows)
     user = _bench_user("admin")
@@ -585,7 +585,7 @@ def bench_http(seconds: int, out) -> list[Row]:
         def recompute_loop():
             from django.db import connections
 
-            from .recompute import recompute
+            from ..engine.recompute import recompute
 
             while not busy.is_set():
                 recompute(periods=[Quarter.current()])

@@ -5,16 +5,21 @@ Write-only mode streams rows, so a big area's workbook does not sit in memory ce
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import IO
 
+from django.core.files.base import ContentFile
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .quarterly import QuarterlyReport, enterprise_rows
+from registry.periods import Quarter
+
+from .report import QuarterlyReport, build_quarterly_report, enterprise_rows, quarterly_filename
 
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
@@ -187,3 +192,21 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
         todo.append([str(item.title), count, "、".join(names)])
 
     wb.save(stream)
+
+
+def render_quarterly_run(run, *, progress=None) -> None:
+    """Build the workbook of a ReportRun and keep it (the Celery task's body)."""
+
+    def step(percent: int) -> None:
+        run.progress = percent
+        run.save(update_fields=["status", "progress"])
+
+    run.status = run.Status.RUNNING
+    step(10)
+    report = build_quarterly_report(run.area, Quarter.parse(run.period))
+    step(60)
+    buffer = io.BytesIO()
+    write_quarterly_workbook(report, buffer)
+    run.file.save(quarterly_filename(report, "xlsx"), ContentFile(buffer.getvalue()), save=False)
+    run.status, run.progress, run.finished_at = run.Status.DONE, 100, timezone.now()
+    run.save()

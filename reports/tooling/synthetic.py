@@ -279,7 +279,8 @@ def generate(sizes: Sizes, *, seed: int = 20251, on: dt.date = dt.date(2025, 9, 
 def wipe() -> None:
     """Remove every registry row and every figure computed from them, before generating."""
     from registry.models import RecomputeRequest
-    from reports.models import EnterpriseState, MemberSnapshot, ReportRun, Snapshot
+
+    from ..models import EnterpriseState, MemberSnapshot, ReportRun, Snapshot
 
     derived = (EnterpriseState, Snapshot, MemberSnapshot, ReportRun, RecomputeRequest)
     with transaction.atomic():

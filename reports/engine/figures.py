@@ -16,8 +16,8 @@ from registry.models import Area
 from registry.numbers import percent
 from registry.periods import Quarter
 
+from ..models import Indicator, MemberSnapshot, PeriodLock, Snapshot
 from .coverage import Breakdown, MemberFigures, coverage_on, members_on
-from .models import Indicator, MemberSnapshot, PeriodLock, Snapshot
 
 
 class FigureNotFound(LookupError):

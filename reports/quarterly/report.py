@@ -16,13 +16,13 @@ from registry.choices import AreaKind
 from registry.models import Area
 from registry.periods import Quarter
 
+from ..choices import Numerator, Population
+from ..engine.coverage import MemberFigures
+from ..engine.explain import Change, changes
+from ..engine.figures import Figure, FigureNotFound, by_child_area, stored_figure
+from ..engine.workqueue import WorkItem, stored_work_queue
+from ..models import Indicator
 from .charts import bar_chart
-from .choices import Numerator, Population
-from .coverage import MemberFigures
-from .explain import Change, changes
-from .figures import Figure, FigureNotFound, by_child_area, stored_figure
-from .models import Indicator
-from .workqueue import WorkItem, stored_work_queue
 
 SCOPE_WORDS = {
     AreaKind.DISTRICT: "全区",
@@ -133,30 +133,6 @@ def quarterly_filename(report: QuarterlyReport, extension: str) -> str:
     return f"{report.area.code}-{report.period}-quarterly-report.{extension}"
 
 
-def render_quarterly_run(run, *, progress=None) -> None:
-    """Build the workbook of a ReportRun and keep it (the Celery task's body)."""
-    import io
-
-    from django.core.files.base import ContentFile
-    from django.utils import timezone
-
-    from .quarterly_xlsx import write_quarterly_workbook
-
-    def step(percent: int) -> None:
-        run.progress = percent
-        run.save(update_fields=["status", "progress"])
-
-    run.status = run.Status.RUNNING
-    step(10)
-    report = build_quarterly_report(run.area, Quarter.parse(run.period))
-    step(60)
-    buffer = io.BytesIO()
-    write_quarterly_workbook(report, buffer)
-    run.file.save(quarterly_filename(report, "xlsx"), ContentFile(buffer.getvalue()), save=False)
-    run.status, run.progress, run.finished_at = run.Status.DONE, 100, timezone.now()
-    run.save()
-
-
 def enterprise_rows(report: QuarterlyReport) -> Iterator[tuple]:
     """Every operating unit of the area at the quarter's end with its state: the workbook's detail sheet.
 
@@ -165,7 +141,7 @@ def enterprise_rows(report: QuarterlyReport) -> Iterator[tuple]:
     """
     from registry.choices import Category, CoverageState
 
-    from .models import EnterpriseState
+    from ..models import EnterpriseState
 
     states = (
         EnterpriseState.objects.filter(period=str(report.period), area_id__in=report.area.subtree_ids())

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from registry.access import access_for
 from registry.periods import Quarter
 
+from ..models import PeriodLock, PeriodLockEvent
 from .figures import figures_changed
-from .models import PeriodLock, PeriodLockEvent
 from .recompute import recompute
 
 

@@ -21,7 +21,7 @@ from registry.choices import Category
 from registry.models import Area, Enterprise
 from registry.numbers import percent, rounded
 
-from .choices import Population
+from ..choices import Population
 
 STATES = ("single", "joint", "work", "none")
 

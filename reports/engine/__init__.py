@@ -1,0 +1,1 @@
+"""The coverage engine: states, recompute, stored figures, explanations, work queue, closing quarters."""
