@@ -1,4 +1,4 @@
-"""The per-process object cache (config/cache.py): LocMemCache's behaviour, without pickled copies."""
+"""The per-process object cache (config/cache.py): a Django cache over cachetools, without pickled copies."""
 
 import time
 
@@ -49,3 +49,25 @@ def test_culls_like_locmem():
         small.set(f"k{i}", i, 60)
     assert small.get("k9") == 9
     assert sum(small.get(f"k{i}") is not None for i in range(10)) <= 4
+
+
+def test_timeouts_zero_none_and_touch(cache):
+    cache.set("gone", 1, 0)  # Django's convention: 0 expires at once
+    assert cache.get("gone") is None and not cache.has_key("gone")
+    cache.set("forever", 2, None)
+    assert cache.get("forever") == 2 and cache.has_key("forever")
+    cache.set("short", 3, 0.05)
+    assert cache.touch("short", 60)
+    time.sleep(0.1)
+    assert cache.get("short") == 3
+    assert not cache.touch("missing", 60)
+
+
+def test_evicts_the_least_recently_used():
+    small = ObjectCache("test-lru", {"OPTIONS": {"MAX_ENTRIES": 3}})
+    small.clear()
+    for key in ("a", "b", "c"):
+        small.set(key, key, 60)
+    assert small.get("a") == "a"  # "b" is now the least recently used
+    small.set("d", "d", 60)
+    assert [small.get(k) for k in ("a", "b", "c", "d")] == ["a", None, "c", "d"]
