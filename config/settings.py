@@ -231,7 +231,7 @@ else:
 # Always this process's memory: figures and API token checks (registry/api/auth.py), where a round trip to Redis
 # on every request costs more than it saves (measured: it halves the coverage endpoint's throughput).
 CACHES["local"] = {
-    "BACKEND": "config.cache.ObjectCache",  # LocMemCache without pickling (config/cache.py)
+    "BACKEND": "config.cache.ObjectCache",  # objects, not pickled copies, over cachetools (config/cache.py)
     "LOCATION": "registry-local",
     "OPTIONS": {"MAX_ENTRIES": 10_000},
 }
@@ -281,13 +281,13 @@ CELERY_BEAT_SCHEDULE = {
     "delete-expired-api-tokens": {"task": "reports.delete_expired_tokens", "schedule": 3600.0},
 }
 
-# Excel import limits (reports.workbooks): checked before openpyxl parses anything.
+# Excel import limits (registry.excel.sheets): checked before openpyxl parses anything.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024)
 IMPORT_MAX_ZIP_RATIO = env.int("IMPORT_MAX_ZIP_RATIO", default=200)
 IMPORT_MAX_ZIP_ENTRIES = env.int("IMPORT_MAX_ZIP_ENTRIES", default=1000)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
-# Uploads larger than this run as a Celery job (reports.ImportJob) instead of inside the API request.
+# Uploads larger than this run as a Celery job (registry.ImportJob) instead of inside the API request.
 IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", default=512 * 1024)
 
 # Roles, audit and hardening (issue 6).

@@ -98,3 +98,37 @@ def assignment_errors(
     if instructor_ended_on and start >= instructor_ended_on:
         errors["start"] = _g("指导员已于 %(d)s 离任。") % {"d": instructor_ended_on.isoformat()}
     return errors
+
+
+def member_areas(member) -> set[int]:
+    """Where a member counts: the area of the organisation holding the membership, and of the workplace."""
+    areas = {member.organization.area_id}
+    if member.enterprise_id:
+        areas.add(member.enterprise.area_id)
+    return areas
+
+
+def member_recompute(old, new) -> list[tuple[int, dt.date | None]]:
+    """The (area id, since) pairs a create (``old`` None) or an update of a member asks to recompute: every area
+    the member counted or counts in, from the earliest of the joining and end dates before and after."""
+    if old is None:
+        return [(area_id, new.joined_on) for area_id in sorted(member_areas(new))]
+    since = min([old.joined_on, new.joined_on] + [d for d in (old.ended_on, new.ended_on) if d])
+    return [(area_id, since) for area_id in sorted(member_areas(old) | member_areas(new))]
+
+
+def assignment_recompute(old, new, *, area_id: int) -> list[tuple[int, dt.date | None]]:
+    """The (area id, since) pair a new assignment (``old`` None) or a changed end asks to recompute; ``area_id``
+    is the area of the enterprise it covers."""
+    if old is None:
+        return [(area_id, new.start)]
+    if old.end == new.end:
+        return []
+    return [(area_id, min(d for d in (old.end, new.end) if d is not None))]
+
+
+def assignment_change_errors(*, old_end: dt.date | None, new_end: dt.date | None) -> dict[str, str]:
+    """An assignment changes only by ending: an end once set is not moved or removed (end it anew instead)."""
+    if old_end is not None and new_end != old_end:
+        return {"end": _g("该联系已结束，不能再修改结束日期。")}
+    return {}

@@ -15,13 +15,15 @@ from django.views.generic import CreateView, DetailView, UpdateView
 
 from registry.audit import history
 from registry.dating import active_q
+from registry.excel.views import ExportView
 from registry.forms import EndForm, add_service_errors
 from registry.views import EndView, FilteredListView, RevealMixin, ScopedMixin, ServiceFormMixin, mark_current
 
 from .filtersets import InstructorFilterSet, MemberFilterSet
 from .forms import AssignmentForm, InstructorForm, MemberEndForm, MemberForm
 from .models import Instructor, InstructorAssignment, Member
-from .services import end_assignment, end_instructor, end_member
+from .services import update_assignment, update_instructor, update_member
+from .workbook import export_instructors, export_members
 
 
 class MemberListView(FilteredListView):
@@ -67,7 +69,7 @@ class MemberEndView(EndView):
     success_message = _("已登记“%(name)s”减少。")
 
     def end(self, data: dict) -> None:
-        end_member(member=self.object, on=data["on"], reason=data["reason"])
+        update_member(member=self.object, ended_on=data["on"], end_reason=data["reason"])
 
 
 class InstructorListView(FilteredListView):
@@ -151,7 +153,7 @@ class AssignmentEndView(ScopedMixin, View):
             messages.error(request, _g("请填写有效的结束日期。"))
         else:
             try:
-                end_assignment(assignment=assignment, on=form.cleaned_data["on"])
+                update_assignment(assignment=assignment, end=form.cleaned_data["on"])
             except ValidationError as exc:
                 messages.error(request, "；".join(exc.messages))
             else:
@@ -180,4 +182,18 @@ class InstructorEndView(EndView):
     success_message = _("“%(name)s”已离任。")
 
     def end(self, data: dict) -> None:
-        end_instructor(instructor=self.object, on=data["on"])
+        update_instructor(instructor=self.object, ended_on=data["on"])
+
+
+class MemberExportView(ExportView):
+    filterset_class, model, filename = MemberFilterSet, Member, "党员"
+
+    def write(self, queryset):
+        return export_members(queryset, reveal=False)  # revealing (audited) comes with the roles work
+
+
+class InstructorExportView(ExportView):
+    filterset_class, model, filename = InstructorFilterSet, Instructor, "党建指导员"
+
+    def write(self, queryset):
+        return export_instructors(queryset, reveal=False)

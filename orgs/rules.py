@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -16,6 +17,8 @@ from registry.rules import (
     JOINT_MAX_UNITS,
     OWN_ORG_MIN_FULL_MEMBERS,
     TERM_WARNING_DAYS,
+    earliest,
+    split_open,
 )
 
 from .choices import OrgKind, Setup
@@ -105,3 +108,65 @@ def dissolution_error(*, founded_on: dt.date | None, dissolved_on: dt.date | Non
     if dissolved_on and founded_on and dissolved_on <= founded_on:
         return _("撤销日期应晚于成立日期。")
     return None
+
+
+@dataclass
+class LinkChange:
+    """What covering a new set of enterprises from a day does to an organisation's links (rows not yet saved)."""
+
+    dropped: list = field(default_factory=list)  # links that would only start that day: they never held
+    ended: list = field(default_factory=list)  # links ending that day (``end`` set)
+    added: list[int] = field(default_factory=list)  # enterprise ids whose link starts that day
+
+    def __bool__(self) -> bool:
+        return bool(self.dropped or self.ended or self.added)
+
+
+def links_change_day(*, requested: dt.date | None, founded_on: dt.date, today: dt.date) -> dt.date:
+    """The day a change of covered enterprises takes effect: the day asked (default today), never before 成立."""
+    return max(requested or today, founded_on)
+
+
+def plan_links(links: Iterable, *, enterprise_ids: Iterable[int], on: dt.date) -> LinkChange:
+    """Make ``links`` (the organisation's OrganizationLink rows) cover exactly ``enterprise_ids`` from ``on``."""
+    wanted = set(enterprise_ids)
+    holding = [link for link in links if link.holds_on(on)]
+    change = LinkChange()
+    for link in holding:
+        if link.enterprise_id in wanted:
+            continue
+        if link.start >= on:
+            change.dropped.append(link)
+        else:
+            link.end = on
+            change.ended.append(link)
+    change.added = sorted(wanted - {link.enterprise_id for link in holding})
+    return change
+
+
+def dissolution_ends(links: Iterable, *, on: dt.date) -> LinkChange:
+    """撤销 on ``on``: every open link ends that day; one that would only start that day or later never held."""
+    started, later = split_open(list(links), on)
+    for link in started:
+        link.end = on
+    return LinkChange(dropped=later, ended=started)
+
+
+def organization_recompute(
+    old, new, *, links_changed_on: dt.date | None, enterprise_areas: Iterable[int]
+) -> list[tuple[int, dt.date | None]]:
+    """The (area id, since) pairs a create (``old`` None) or an update of an organisation asks to recompute.
+
+    ``enterprise_areas``: the areas of the enterprises it covers or covered (they change state with it);
+    ``links_changed_on``: the day its links changed, if they did."""
+    areas = {new.area_id, *enterprise_areas} | ({old.area_id} if old is not None else set())
+    if old is None:
+        return [(area_id, new.founded_on) for area_id in sorted(areas)]
+    touched: list[dt.date | None] = [links_changed_on]
+    for name in ("founded_on", "dissolved_on"):
+        if getattr(old, name) != getattr(new, name):
+            touched += [getattr(old, name), getattr(new, name)]
+    if old.setup != new.setup or old.area_id != new.area_id:
+        touched.append(new.founded_on)
+    since = earliest(*touched)
+    return [] if since is None else [(area_id, since) for area_id in sorted(areas)]

@@ -10,4 +10,5 @@ urlpatterns = [
     path("organizations/<int:pk>/", views.OrganizationDetailView.as_view(), name="organization_detail"),
     path("organizations/<int:pk>/edit/", views.OrganizationUpdateView.as_view(), name="organization_update"),
     path("organizations/<int:pk>/end/", views.OrganizationEndView.as_view(), name="organization_end"),
+    path("organizations/export.xlsx", views.OrganizationExportView.as_view(), name="export_organizations"),
 ]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DetailView, UpdateView
 
 from registry.audit import history
+from registry.excel.views import ExportView
 from registry.models import Area
 from registry.views import EndView, FilteredListView, ScopedMixin, ServiceFormMixin, mark_current
 
@@ -14,7 +15,8 @@ from .filtersets import OrganizationFilterSet
 from .forms import OrganizationForm
 from .models import PartyOrganization
 from .rules import organization_warnings
-from .services import dissolve_organization
+from .services import update_organization
+from .workbook import export_organizations
 
 
 class OrganizationListView(FilteredListView):
@@ -96,4 +98,11 @@ class OrganizationEndView(EndView):
     success_message = _("“%(name)s”已撤销。")
 
     def end(self, data: dict) -> None:
-        dissolve_organization(organization=self.object, on=data["on"])
+        update_organization(organization=self.object, dissolved_on=data["on"])
+
+
+class OrganizationExportView(ExportView):
+    filterset_class, model, filename = OrganizationFilterSet, PartyOrganization, "党组织"
+
+    def write(self, queryset):
+        return export_organizations(queryset)

@@ -7,6 +7,12 @@ class RegistryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from . import services, workbook
         from .audit import connect_signals
+        from .excel.importer import register
 
         connect_signals()
+        # The Excel engine knows no kind: each app registers its own, with the bulk service that writes it.
+        register(
+            workbook.ENTERPRISES, importer=workbook.EnterpriseImporter, apply=services.apply_enterprise_rows
+        )

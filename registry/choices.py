@@ -41,3 +41,12 @@ class Role(models.TextChoices):
     STAFF = "staff", _("组织部工作人员")
     PARK = "park", _("园区党工委")
     READER = "reader", _("只读接口")
+
+
+class JobStatus(models.TextChoices):
+    """The life of a background job (report rendering, Excel import), shown on its page."""
+
+    PENDING = "pending", _("排队中")
+    RUNNING = "running", _("处理中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .choices import AreaKind, Category, EconomicType, Role
+from .choices import AreaKind, Category, EconomicType, JobStatus, Role
 from .dating import DatedRecord, holds_on
 from .masking import mask_phone
 from .querysets import AreaQuerySet, EnterpriseQuerySet
@@ -194,3 +194,35 @@ class UserProfile(models.Model):
     def clean(self):
         if self.role != Role.ADMIN and self.area_id is None:
             raise ValidationError({"area": _("除系统管理员外，每个用户都必须指定所属区域。")})
+
+
+class ImportJob(models.Model):
+    """An Excel import run by a Celery worker: the upload is kept under MEDIA_ROOT, the result stored as JSON."""
+
+    Status = JobStatus
+
+    kind = models.CharField(_("数据类别"), max_length=20)
+    dry_run = models.BooleanField(_("仅预览"), default=True)
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    result = models.JSONField(_("结果"), null=True, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.query_utils import DeferredAttribute
 from django.utils.translation import gettext as _
 
 _QUARTER_RE = re.compile(r"^\s*(\d{4})\s*[Qq]\s*([1-4])\s*$")
@@ -21,7 +26,9 @@ class Quarter:
     number: int
 
     @classmethod
-    def parse(cls, text: str) -> Quarter:
+    def parse(cls, text: str | Quarter) -> Quarter:
+        if isinstance(text, Quarter):
+            return text
         match = _QUARTER_RE.match(text or "")
         if not match:
             raise PeriodError(
@@ -72,3 +79,54 @@ def quarters_between(first: Quarter, last: Quarter) -> list[Quarter]:
         out.append(q)
         q = q.next()
     return out
+
+
+@functools.lru_cache(maxsize=512)
+def _stored_quarter(text: str) -> Quarter:
+    # Columns hold a handful of distinct quarters: each text is parsed once per process (Quarter is immutable).
+    return Quarter.parse(text)
+
+
+class QuarterAttribute(DeferredAttribute):
+    """A model's quarter attribute: a quarter assigned as text (``period="2025Q3"``) reads back as a ``Quarter``,
+    so an instance holds the same type whether it was built in code or loaded. Text that is not a quarter is kept
+    as given, for ``full_clean()`` to report."""
+
+    def __set__(self, instance, value):
+        if isinstance(value, str):
+            with contextlib.suppress(PeriodError):
+                value = _stored_quarter(value)
+        instance.__dict__[self.field.attname] = value
+
+
+class QuarterField(models.CharField):
+    """A quarter column: ``Quarter`` objects in Python, ``2025Q3`` in the database (sortable as text).
+
+    The single conversion point between the two: code hands and receives ``Quarter`` objects; lookups also take
+    the string form, and pattern lookups (``startswith="2025"``) pass their text through unchanged.
+    """
+
+    description = "A quarter such as 2025Q3"
+    descriptor_class = QuarterAttribute
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 6)
+        super().__init__(*args, **kwargs)
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else _stored_quarter(value)
+
+    def to_python(self, value):
+        if value is None or isinstance(value, Quarter):
+            return value
+        try:
+            return Quarter.parse(str(value))
+        except PeriodError as exc:
+            raise ValidationError(str(exc), code="invalid") from exc
+
+    def get_prep_value(self, value):
+        return None if value is None else str(value)
+
+    def value_to_string(self, obj):
+        value = self.value_from_object(obj)
+        return "" if value is None else str(value)

@@ -122,3 +122,72 @@ def plan_above_scale(periods: list, *, above_scale: bool, since: dt.date) -> Abo
         current.end = since
         return AboveScaleChange(ended=current)
     return None
+
+
+# --- what a change touches: which areas need recomputing, from which date --------------------------------------
+
+BEGINNING = dt.date(1949, 10, 1)  # "from the beginning" in the recompute outbox
+
+
+def earliest(*dates: dt.date | None) -> dt.date | None:
+    """The earliest of the dates given, ignoring None; None when there is none."""
+    found = [d for d in dates if d is not None]
+    return min(found) if found else None
+
+
+def earliest_per_area(pairs) -> list[tuple[int, dt.date]]:
+    """One (area id, since) per area, from the earliest date touched there (None: from the beginning), sorted."""
+    found: dict[int, dt.date] = {}
+    for area_id, since in pairs:
+        since = since or BEGINNING
+        if area_id not in found or since < found[area_id]:
+            found[area_id] = since
+    return sorted(found.items())
+
+
+def newly_ended(old_end: dt.date | None, new_end: dt.date | None) -> bool:
+    """An end date set where there was none: the record ends (注销, 撤销, 离任…) and its open links end with it."""
+    return old_end is None and new_end is not None
+
+
+def split_open(rows, on: dt.date) -> tuple[list, list]:
+    """Open dated rows (``end`` empty) split by an end on ``on``: those that started before it (they end that day)
+    and those that start on it or later (they never held)."""
+    open_rows = [r for r in rows if r.end is None]
+    return [r for r in open_rows if r.start < on], [r for r in open_rows if r.start >= on]
+
+
+def enterprise_recompute(
+    old, new, *, above_scale_since: dt.date | None = None
+) -> list[tuple[int, dt.date | None]]:
+    """The (area id, since) pairs a create (``old`` None) or an update of an enterprise asks to recompute.
+
+    ``above_scale_since`` is the day its 规上 status changed, if it did. A move between areas or categories moves
+    the firm between populations for its whole life, so both areas recompute from its founding."""
+    if old is None:
+        return [(new.area_id, new.established_on)]
+    touched: list[dt.date | None] = [above_scale_since]
+    for name in ("established_on", "deregistered_on"):
+        if getattr(old, name) != getattr(new, name):
+            touched += [getattr(old, name), getattr(new, name)]
+    pairs = []
+    if old.area_id != new.area_id or old.category != new.category:
+        touched += [old.established_on, new.established_on]
+        pairs.append((old.area_id, earliest(*touched)))
+    since = earliest(*touched)
+    if since is not None:
+        pairs.append((new.area_id, since))
+    return pairs
+
+
+def deregistration_ends(*, org_links: list, assignments: list, on: dt.date) -> list:
+    """注销/迁出 on ``on``: the firm's open organisation links and instructor assignments that started before it
+    end that day (rows given with their new ``end``, not yet saved). Later-starting open rows are left as they are.
+    """
+    ending = []
+    for rows in (org_links, assignments):
+        started, _later = split_open(rows, on)
+        for row in started:
+            row.end = on
+            ending.append(row)
+    return ending

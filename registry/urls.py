@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("enterprises/<int:pk>/edit/", views.EnterpriseUpdateView.as_view(), name="enterprise_update"),
     path("enterprises/<int:pk>/end/", views.EnterpriseEndView.as_view(), name="enterprise_end"),
     path("enterprises/<int:pk>/reveal/", views.EnterpriseRevealView.as_view(), name="enterprise_reveal"),
+    path("enterprises/export.xlsx", views.EnterpriseExportView.as_view(), name="export_enterprises"),
+    path("enterprises/uncovered.xlsx", views.UncoveredExportView.as_view(), name="export_uncovered"),
+    path("", include("registry.excel.urls")),
 ]

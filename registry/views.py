@@ -21,11 +21,13 @@ from django.views.generic.detail import SingleObjectMixin
 
 from .access import Access, access_for
 from .audit import history, record_event
+from .excel.views import ExportView
 from .filtersets import EnterpriseFilterSet
 from .forms import EndForm, EnterpriseForm, add_service_errors, style_form
 from .models import Enterprise
 from .rules import enterprise_warnings
-from .services import deregister_enterprise
+from .services import update_enterprise
+from .workbook import export_enterprises, export_uncovered
 
 
 def mark_current(rows: Iterable, on: dt.date) -> list:
@@ -251,4 +253,18 @@ class EnterpriseEndView(EndView):
     success_message = _("“%(name)s”已注销/迁出。")
 
     def end(self, data: dict) -> None:
-        deregister_enterprise(enterprise=self.object, on=data["on"])
+        update_enterprise(enterprise=self.object, deregistered_on=data["on"])
+
+
+class EnterpriseExportView(ExportView):
+    filterset_class, model, filename = EnterpriseFilterSet, Enterprise, "单位台账"
+
+    def write(self, queryset):
+        return export_enterprises(queryset)
+
+
+class UncoveredExportView(EnterpriseExportView):
+    filename = "未覆盖规上企业"
+
+    def write(self, queryset):
+        return export_uncovered(queryset)

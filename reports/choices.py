@@ -24,12 +24,3 @@ NUMERATOR_STATES = {
     Numerator.SINGLE: ("single",),
     Numerator.WORK: ("single", "joint", "work"),
 }
-
-
-class JobStatus(models.TextChoices):
-    """The life of a background job (report rendering, Excel import), shown on its page."""
-
-    PENDING = "pending", _("排队中")
-    RUNNING = "running", _("处理中")
-    DONE = "done", _("已完成")
-    FAILED = "failed", _("失败")

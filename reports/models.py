@@ -7,10 +7,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from registry.choices import JobStatus
 from registry.models import Area, Enterprise
 from registry.numbers import percent, rounded
+from registry.periods import Quarter, QuarterField
 
-from .choices import NUMERATOR_STATES, JobStatus, Numerator, Population
+from .choices import NUMERATOR_STATES, Numerator, Population
 
 
 class IndicatorQuerySet(models.QuerySet):
@@ -52,7 +54,7 @@ class Snapshot(models.Model):
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="snapshots")
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
-    period = models.CharField(_("季度"), max_length=6)
+    period = QuarterField(_("季度"))
     as_of = models.DateField(_("统计日期"))
     numerator = models.PositiveIntegerField(_("分子"))
     denominator = models.PositiveIntegerField(_("分母"))
@@ -82,7 +84,7 @@ class MemberSnapshot(models.Model):
     """Member figures for an area's subtree and quarter, counted where the membership is held."""
 
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
-    period = models.CharField(_("季度"), max_length=6)
+    period = QuarterField(_("季度"))
     as_of = models.DateField(_("统计日期"))
     total = models.PositiveIntegerField(default=0)
     full = models.PositiveIntegerField(default=0)
@@ -122,16 +124,13 @@ class MemberSnapshot(models.Model):
         return rounded(self.age_sum, self.total, 1)
 
 
-def is_computed(period) -> bool:
+def is_computed(period: Quarter) -> bool:
     """Whether a quarter has been computed in full since the per-area direct rows exist.
 
     Asked as "the first row in index order" rather than EXISTS: for EXISTS PostgreSQL expects a match within a few
     rows of a sequential scan, but rows are stored quarter after quarter, so the scan can read most of the table."""
     return (
-        StateDirect.objects.filter(period=str(period))
-        .order_by("area_id")
-        .values_list("pk", flat=True)
-        .first()
+        StateDirect.objects.filter(period=period).order_by("area_id").values_list("pk", flat=True).first()
         is not None
     )
 
@@ -142,7 +141,7 @@ class StateDirect(models.Model):
     and sums a few thousand stored rows, instead of grouping every unit of the province again."""
 
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
-    period = models.CharField(max_length=6)
+    period = QuarterField()
     category = models.CharField(max_length=16)
     above_scale = models.BooleanField()
     state = models.CharField(max_length=10)
@@ -168,7 +167,7 @@ class MemberDirect(models.Model):
     """
 
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
-    period = models.CharField(max_length=6)
+    period = QuarterField()
     total = models.PositiveIntegerField(default=0)
     full = models.PositiveIntegerField(default=0)
     probationary = models.PositiveIntegerField(default=0)
@@ -197,7 +196,7 @@ class EnterpriseState(models.Model):
     """
 
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="quarter_states")
-    period = models.CharField(_("季度"), max_length=6)
+    period = QuarterField(_("季度"))
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
     category = models.CharField(max_length=16)
     above_scale = models.BooleanField()
@@ -223,7 +222,7 @@ class OrganizationState(models.Model):
     organization = models.ForeignKey(
         "orgs.PartyOrganization", on_delete=models.CASCADE, related_name="quarter_states"
     )
-    period = models.CharField(_("季度"), max_length=6)
+    period = QuarterField(_("季度"))
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
     member_count = models.PositiveIntegerField(default=0)
     full_member_count = models.PositiveIntegerField(default=0)
@@ -244,7 +243,7 @@ class OrganizationState(models.Model):
 class PeriodLock(models.Model):
     """A closed (锁定) quarter: its snapshots are frozen and recompute skips it."""
 
-    period = models.CharField(_("季度"), max_length=6, unique=True)
+    period = QuarterField(_("季度"), unique=True)
     locked_at = models.DateTimeField(_("锁定时间"), auto_now_add=True)
     locked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -256,7 +255,7 @@ class PeriodLock(models.Model):
         ordering = ["-period"]
 
     def __str__(self) -> str:
-        return self.period
+        return str(self.period)
 
 
 class PeriodLockEvent(models.Model):
@@ -266,7 +265,7 @@ class PeriodLockEvent(models.Model):
         CLOSE = "close", _("锁定")
         REOPEN = "reopen", _("解锁")
 
-    period = models.CharField(_("季度"), max_length=6)
+    period = QuarterField(_("季度"))
     action = models.CharField(_("操作"), max_length=10, choices=Action.choices)
     reason = models.TextField(_("原因"), blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -287,7 +286,7 @@ class ReportRun(models.Model):
     Status = JobStatus
 
     area = models.ForeignKey(Area, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+")
-    period = models.CharField(_("季度"), max_length=6)
+    period = QuarterField(_("季度"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     file = models.FileField(_("文件"), upload_to="reports/%Y/", blank=True)
@@ -305,35 +304,3 @@ class ReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.period} {self.status}"
-
-
-class ImportJob(models.Model):
-    """An Excel import run by a Celery worker: the upload is kept under MEDIA_ROOT, the result stored as JSON."""
-
-    Status = JobStatus
-
-    kind = models.CharField(_("数据类别"), max_length=20)
-    dry_run = models.BooleanField(_("仅预览"), default=True)
-    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
-    original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
-    result = models.JSONField(_("结果"), null=True, blank=True)
-    error = models.TextField(_("错误"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("导入任务")
-        verbose_name_plural = _("导入任务")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.status}"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from functools import cached_property
 
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from registry.access import Access
@@ -17,29 +19,65 @@ from .models import Indicator
 EARLIEST_DATE = dt.date(1900, 1, 1)
 
 
-class BadParameter(ValueError):
-    """A query parameter that cannot be understood (a 400, never a 500)."""
+class BadParameter(ValidationError):
+    """A query parameter that cannot be understood: a 400 naming the parameter, never a 500.
+
+    A ValidationError keyed by the parameter, so the API's exception handler (registry/api/base.py) answers it as
+    ``{"period": ["…"]}`` like any other invalid input; pages show ``messages`` (SelectionMixin).
+    """
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
+        super().__init__({field: [message]})
         self.field = field
-        self.message = message
+
+    def __str__(self) -> str:
+        return " ".join(self.messages)
 
 
-class UnknownArea(LookupError):
-    """An area code that does not exist (a 404)."""
+class UnknownArea(Http404):
+    """An area code that does not exist, or lies outside the user's subtree: a 404 for pages and API alike."""
 
 
-@dataclass
 class Selection:
-    area: Area
-    period: Quarter
-    indicator: Indicator
-    on: dt.date | None = None  # an as-of date instead of a quarter
+    """What a page or API call asks for: area, quarter (or as-of date) and indicator, from its query string.
+
+    Made once per request (``parse_selection``). Each part is parsed on first use and kept, so a request never
+    parses a parameter twice, and a view pays only for the parts it uses (a cached figure needs no area or
+    indicator lookup; the series ignores the quarter). A bad part raises BadParameter or UnknownArea when used;
+    ``resolve()`` uses every part, in the order errors are reported: date, quarter, area, indicator.
+    """
+
+    def __init__(self, params, access: Access):
+        self.params = params
+        self.access = access
+
+    @cached_property
+    def on(self) -> dt.date | None:
+        """An as-of date instead of a quarter (``date=``), or None."""
+        return parse_date(self.params.get("date"))
+
+    @cached_property
+    def period(self) -> Quarter:
+        """The asked quarter; with ``date=``, the quarter containing that date."""
+        return Quarter.containing(self.on) if self.on else parse_period(self.params.get("period"))
+
+    @cached_property
+    def area(self) -> Area:
+        return parse_area(self.params.get("area"), self.access)
+
+    @cached_property
+    def indicator(self) -> Indicator:
+        return parse_indicator(self.params.get("indicator"))
 
     @property
     def as_of(self) -> dt.date:
         return self.on or self.period.last_day
+
+    def resolve(self) -> Selection:
+        """Parse every part now (raising the first error), and return the selection."""
+        for part in ("on", "period", "area", "indicator"):
+            getattr(self, part)
+        return self
 
 
 def default_area(access: Access) -> Area | None:
@@ -91,12 +129,6 @@ def parse_indicator(code: str | None) -> Indicator:
 
 
 def parse_selection(params, access: Access) -> Selection:
-    """Area, period (or as-of date) and indicator from a QueryDict; raises BadParameter / UnknownArea."""
-    on = parse_date(params.get("date"))
-    period = Quarter.containing(on) if on else parse_period(params.get("period"))
-    return Selection(
-        area=parse_area(params.get("area"), access),
-        period=period,
-        indicator=parse_indicator(params.get("indicator")),
-        on=on,
-    )
+    """The selection of a request: area, quarter (or as-of date) and indicator from a QueryDict, each parsed on
+    first use; raises BadParameter / UnknownArea then."""
+    return Selection(params, access)

@@ -43,14 +43,6 @@ def render_quarterly(run_id: int) -> None:
         raise
 
 
-@shared_task(name="reports.run_import_job")
-def run_import_job(job_id: int) -> None:
-    """Run an uploaded Excel import (dry run or commit) in the background; the upload page polls its progress."""
-    from .imports import run_job
-
-    run_job(job_id)
-
-
 @shared_task(name="reports.delete_expired_tokens")
 def delete_expired_tokens() -> int:
     """Beat, hourly: API tokens past their expiry (the token check no longer sweeps them on every request)."""

@@ -31,7 +31,7 @@ from .engine.periods import close_period, reopen_period
 from .engine.recompute import first_period
 from .engine.workqueue import quarter_work_queue, work_queue
 from .models import Indicator, PeriodLock, PeriodLockEvent, ReportRun
-from .params import BadParameter, Selection, UnknownArea, parse_period, parse_selection
+from .params import BadParameter, Selection, parse_period, parse_selection
 from .quarterly.charts import bar_chart, line_chart
 from .quarterly.report import build_quarterly_report, quarterly_context, quarterly_filename
 from .quarterly.workbook import write_quarterly_workbook
@@ -45,19 +45,21 @@ def query(**params) -> str:
 
 
 class SelectionMixin(LoginRequiredMixin):
-    """Reads ?area=&period=&date=&indicator=; unknown area → 404, malformed input → the page with a 400."""
+    """Reads ?area=&period=&date=&indicator= once, into ``self.selection``; the one place where the pages' errors
+    become responses: malformed input → the page with a 400, unknown area or a figure not computed yet → 404."""
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
+        self.access = access_for(request.user)
         try:
-            self.access = access_for(request.user)
-            self.selection: Selection = parse_selection(request.GET, self.access)
-        except UnknownArea as exc:
-            raise Http404(str(exc)) from None
+            # Every part at once: each page shows the area, quarter and indicator. UnknownArea is an Http404.
+            self.selection: Selection = parse_selection(request.GET, self.access).resolve()
+            return super().dispatch(request, *args, **kwargs)
         except BadParameter as exc:
-            return render(request, "reports/bad_request.html", {"message": exc.message}, status=400)
-        return super().dispatch(request, *args, **kwargs)
+            return render(request, "reports/bad_request.html", {"message": str(exc)}, status=400)
+        except FigureNotFound as exc:
+            raise Http404(str(exc)) from None
 
     def selection_context(self) -> dict:
         s = self.selection
@@ -78,7 +80,7 @@ class SelectionMixin(LoginRequiredMixin):
 
 def drill_url(area: Area, period: Quarter, indicator: Indicator, part: str) -> str:
     return reverse("reports:drill") + query(
-        area=area.code, period=str(period), indicator=indicator.code, part=part
+        area=area.code, period=period, indicator=indicator.code, part=part
     )
 
 
@@ -110,7 +112,7 @@ class DashboardView(SelectionMixin, TemplateView):
             for row in sub_areas:
                 row["label"] = row["area"].name
                 row["href"] = reverse("reports:home") + query(
-                    area=row["area"].code, period=str(s.period), indicator=s.indicator.code
+                    area=row["area"].code, period=s.period, indicator=s.indicator.code
                 )
             trend = series(s.area, s.indicator, last=s.period, count=8)
             context.update(
@@ -140,10 +142,7 @@ class DrillView(SelectionMixin, TemplateView):
             figure = live_figure(s.area, s.on, s.indicator)
             rows = drill_live(s.area, s.on, s.indicator, part).order_by("name", "pk")
         else:
-            try:
-                figure = stored_figure(s.area, s.period, s.indicator)
-            except FigureNotFound as exc:
-                raise Http404(str(exc)) from None
+            figure = stored_figure(s.area, s.period, s.indicator)
             rows = drill_enterprises(s.area, s.period, s.indicator, part).order_by("name", "pk")
         page = Paginator(rows, _page_size(self.request)).get_page(self.request.GET.get("page"))
         return {
@@ -199,9 +198,7 @@ class PeriodsView(LoginRequiredMixin, View):
 
     def get(self, request, errors=None, status=200):
         locks = {lock.period: lock for lock in PeriodLock.objects.select_related("locked_by")}
-        periods = [
-            (q, locks.get(str(q))) for q in reversed(quarters_between(first_period(), Quarter.current()))
-        ]
+        periods = [(q, locks.get(q)) for q in reversed(quarters_between(first_period(), Quarter.current()))]
         events = PeriodLockEvent.objects.select_related("user")[:50]
         access = access_for(request.user)
         context = {
@@ -226,9 +223,7 @@ class PeriodsView(LoginRequiredMixin, View):
                 messages.success(
                     request, _("%(p)s 已锁定，此后修改数据不再影响该季度的统计。") % {"p": period}
                 )
-        except BadParameter as exc:
-            return self.get(request, errors=[exc.message], status=400)
-        except ValidationError as exc:
+        except ValidationError as exc:  # a malformed quarter (a BadParameter) or a rule of closing
             return self.get(request, errors=exc.messages, status=400)
         return HttpResponseRedirect(reverse("reports:periods"))
 
@@ -243,10 +238,7 @@ def _page_size(request) -> int:
 
 class QuarterlyMixin(SelectionMixin):
     def get_report(self):
-        try:
-            return build_quarterly_report(self.selection.area, self.selection.period)
-        except FigureNotFound as exc:
-            raise Http404(str(exc)) from None
+        return build_quarterly_report(self.selection.area, self.selection.period)
 
 
 class QuarterlyView(QuarterlyMixin, TemplateView):
@@ -264,7 +256,7 @@ class QuarterlyXlsxView(QuarterlyMixin, View):
     def get(self, request):
         area, period = self.selection.area, self.selection.period
         if Enterprise.objects.in_area(area).count() > settings.REPORT_INLINE_MAX_ENTERPRISES:
-            run = ReportRun.objects.create(area=area, period=str(period), requested_by=request.user)
+            run = ReportRun.objects.create(area=area, period=period, requested_by=request.user)
             render_quarterly.delay_on_commit(run.pk)
             messages.info(request, _("该区域单位较多，报告正在后台生成，完成后可在此下载。"))
             return HttpResponseRedirect(reverse("reports:report_runs"))

@@ -22,9 +22,8 @@ from rest_framework.test import APIClient
 
 from members.models import Instructor, InstructorAssignment, Member
 from orgs.models import PartyOrganization
-from registry.models import Area, Enterprise
+from registry.models import Area, Enterprise, ImportJob
 from registry.periods import Quarter
-from reports.models import ImportJob
 from tests.factories import (
     AboveScalePeriodFactory,
     AreaFactory,

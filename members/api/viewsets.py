@@ -7,10 +7,8 @@ an assignment with ``end``.
 from __future__ import annotations
 
 import django_filters
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers
 
 from members import services
 from members.filtersets import InstructorFilterSet, MemberFilterSet
@@ -76,17 +74,9 @@ class InstructorViewSet(VersionETagMixin, RevealMixin, CreateListRetrieveUpdateV
         serializer.instance = services.create_instructor(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        instructor = serializer.instance
-        data = dict(serializer.validated_data)
-        leaving_on = None
-        if instructor.ended_on is None and data.get("ended_on"):
-            # 离任 also ends the open assignments: the service that does both.
-            leaving_on = data.pop("ended_on")
-        with transaction.atomic():
-            services.update_instructor(instructor=instructor, **data)
-            if leaving_on:
-                services.end_instructor(instructor=instructor, on=leaving_on)
-        serializer.instance = self.refetch(instructor.pk)
+        serializer.instance = services.update_instructor(
+            instructor=serializer.instance, **serializer.validated_data
+        )
 
 
 class InstructorAssignmentViewSet(CreateListRetrieveUpdateViewSet):
@@ -102,10 +92,6 @@ class InstructorAssignmentViewSet(CreateListRetrieveUpdateViewSet):
         serializer.instance = services.assign_instructor(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        assignment = serializer.instance
-        end = serializer.validated_data.get("end", assignment.end)
-        if end is not None and end != assignment.end:
-            if assignment.end is not None:
-                raise serializers.ValidationError({"end": [_("该联系已结束，不能再修改结束日期。")]})
-            services.end_assignment(assignment=assignment, on=end)
-        serializer.instance = self.refetch(assignment.pk)
+        serializer.instance = services.update_assignment(
+            assignment=serializer.instance, **serializer.validated_data
+        )

@@ -1,9 +1,9 @@
 """Party organisations over REST, written through orgs.services. An organisation is dissolved (PATCH
-``dissolved_on``), never deleted."""
+``dissolved_on``: the update service ends its open links that day, as the page's end form and an import do),
+never deleted."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -45,16 +45,16 @@ class OrganizationViewSet(VersionETagMixin, CreateListRetrieveUpdateViewSet):
         serializer.instance = self.refetch(organization.pk)
 
     def perform_update(self, serializer):
-        organization = serializer.instance
-        data = dict(serializer.validated_data)
-        enterprises = data.pop("active_links", None)
-        dissolving_on = None
-        if organization.dissolved_on is None and data.get("dissolved_on"):
-            # Dissolving also ends the open links: the service that does both.
-            dissolving_on = data.pop("dissolved_on")
-        with transaction.atomic():
-            if data or enterprises is not None:
-                services.update_organization(organization=organization, enterprises=enterprises, **data)
-            if dissolving_on:
-                services.dissolve_organization(organization=organization, on=dissolving_on)
-        serializer.instance = self.refetch(organization.pk)
+        serializer.instance = self.refetch(
+            services.update_organization(
+                organization=serializer.instance, **organization_arguments(serializer.validated_data)
+            ).pk
+        )
+
+
+def organization_arguments(validated_data: dict) -> dict:
+    """The serializer's data as the update service's keyword arguments (``enterprises``: covered from today)."""
+    data = dict(validated_data)
+    if "active_links" in data:
+        data["enterprises"] = data.pop("active_links")
+    return data

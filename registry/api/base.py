@@ -9,6 +9,8 @@ from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from registry.periods import PeriodError
+
 FILE_FORMATS = ("csv", "xlsx")
 
 
@@ -36,9 +38,13 @@ def validation_error_detail(exc: DjangoValidationError) -> dict:
 
 
 def exception_handler(exc, context):
-    """Errors are 400 ``{"field": [...]}``, 401/403/404 ``{"detail": ...}``; a service's rule becomes a 400."""
+    """Errors are 400 ``{"field": [...]}``, 401/403/404 ``{"detail": ...}``: the one place where errors become API
+    responses. A service's rule or a bad query parameter (a Django ValidationError, such as reports' BadParameter)
+    becomes a 400, a quarter that is not one a 400 on ``period``, an Http404 (such as an unknown area) a 404."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_detail(exc))
+    elif isinstance(exc, PeriodError):
+        exc = exceptions.ValidationError({"period": [str(exc)]})
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):

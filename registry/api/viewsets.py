@@ -1,12 +1,12 @@
 """Areas and enterprises over REST: thin viewsets that filter with the shared FilterSets and write through services.
 
-Nothing is deleted over the API: an enterprise leaves the population with ``deregistered_on`` (PATCH).
+Nothing is deleted over the API: an enterprise leaves the population with ``deregistered_on`` (PATCH), which the
+update service turns into 注销/迁出 (its open links end that day), as the page's end form and an import do.
 """
 
 from __future__ import annotations
 
 import django_filters
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, viewsets
@@ -94,27 +94,20 @@ class EnterpriseViewSet(VersionETagMixin, CreateListRetrieveUpdateViewSet):
         )
 
     def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        enterprise = services.create_enterprise(
-            above_scale=data.pop("is_above_scale", False),
-            above_scale_since=data.pop("above_scale_since", None),
-            **data,
-        )
+        enterprise = services.create_enterprise(**enterprise_arguments(serializer.validated_data))
         serializer.instance = self.refetch(enterprise.pk)
 
     def perform_update(self, serializer):
-        enterprise = serializer.instance
-        data = dict(serializer.validated_data)
-        above_scale = data.pop("is_above_scale", None)
-        since = data.pop("above_scale_since", None)
-        leaving_on = None
-        if enterprise.deregistered_on is None and data.get("deregistered_on"):
-            # Deregistering also ends the firm's open links: the service that does both.
-            leaving_on = data.pop("deregistered_on")
-        with transaction.atomic():
+        serializer.instance = self.refetch(
             services.update_enterprise(
-                enterprise=enterprise, above_scale=above_scale, above_scale_since=since, **data
-            )
-            if leaving_on:
-                services.deregister_enterprise(enterprise=enterprise, on=leaving_on)
-        serializer.instance = self.refetch(enterprise.pk)
+                enterprise=serializer.instance, **enterprise_arguments(serializer.validated_data)
+            ).pk
+        )
+
+
+def enterprise_arguments(validated_data: dict) -> dict:
+    """The serializer's data as the service's keyword arguments (``above_scale`` reads today's status)."""
+    data = dict(validated_data)
+    if "is_above_scale" in data:
+        data["above_scale"] = data.pop("is_above_scale")
+    return data

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import imports, views
+from . import views
 
 urlpatterns = [
     path("coverage/", views.CoverageView.as_view(), name="api-coverage"),
@@ -8,7 +8,4 @@ urlpatterns = [
     path("coverage/series/", views.SeriesView.as_view(), name="api-series"),
     path("coverage/enterprises/", views.DrillView.as_view(), name="api-drill"),
     path("reports/quarterly/", views.QuarterlyReportView.as_view(), name="api-quarterly"),
-    path("imports/jobs/<int:pk>/", imports.ImportJobView.as_view(), name="api-import-job"),
-    path("imports/<slug:kind>/template/", imports.ImportTemplateView.as_view(), name="api-import-template"),
-    path("imports/<slug:kind>/", imports.ImportView.as_view(), name="api-import"),
 ]

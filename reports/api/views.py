@@ -28,15 +28,7 @@ from ..engine.figures import (
     stored_figure,
 )
 from ..models import Indicator, Snapshot
-from ..params import (
-    BadParameter,
-    Selection,
-    UnknownArea,
-    parse_area,
-    parse_indicator,
-    parse_period,
-    parse_selection,
-)
+from ..params import Selection, parse_selection
 from ..quarterly.report import build_quarterly_report, quarterly_filename, render_quarterly_document
 from ..quarterly.workbook import write_quarterly_workbook
 from .serializers import (
@@ -53,16 +45,24 @@ INDICATOR = OpenApiParameter("indicator", str, description="indicator code (defa
 PART = OpenApiParameter("part", str, enum=[NUMERATOR, DENOMINATOR], description="drill-through part")
 
 
-def selection_from(request) -> Selection:
-    try:
-        return parse_selection(request.query_params, access_for(request.user))
-    except UnknownArea as exc:
-        raise exceptions.NotFound(str(exc)) from None
-    except BadParameter as exc:
-        raise exceptions.ValidationError({exc.field: [exc.message]}) from None
+class SelectionMixin:
+    """A statistics endpoint: ``self.selection`` is the request's area / quarter / date / indicator, made once after
+    authentication and parsed part by part as the view uses it. Its errors (BadParameter 400, UnknownArea 404) and
+    a figure not computed yet (404) become responses in the API's exception handler, never here by hand."""
+
+    selection: Selection
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.selection = parse_selection(request.query_params, access_for(request.user))
+
+    def handle_exception(self, exc):
+        if isinstance(exc, FigureNotFound):
+            exc = exceptions.NotFound(str(exc))
+        return super().handle_exception(exc)
 
 
-class CoverageView(APIView):
+class CoverageView(SelectionMixin, APIView):
     """One figure. Stored figures are served from the process's cache, keyed by what was asked and valid for one
     figures generation (bumped by every recompute that writes and by closing or reopening a quarter; see
     reports/figures.py for the bounds); each cached figure keeps its area, so the asking user's scope is checked
@@ -70,29 +70,21 @@ class CoverageView(APIView):
 
     @extend_schema(parameters=[AREA, PERIOD, DATE, INDICATOR], responses=FigureSerializer)
     def get(self, request):
-        params = request.query_params
-        if params.get("date"):
-            s = selection_from(request)
+        s, params = self.selection, request.query_params
+        if s.on:
             return Response(FigureSerializer(live_figure(s.area, s.on, s.indicator)).data)
-        access = access_for(request.user)
-        try:
-            period = parse_period(params.get("period"))
-        except BadParameter as exc:
-            raise exceptions.ValidationError({exc.field: [exc.message]}) from None
+        access = s.access
         asked_area = (params.get("area") or "").strip() or (access.area.code if access.area else "")
-        asked = f"{asked_area}\n{period}\n{params.get('indicator') or ''}"  # codes as typed: hashed into a safe key
+        asked = f"{asked_area}\n{s.period}\n{params.get('indicator') or ''}"  # codes as typed: hashed into a safe key
         key = f"figure:{hashlib.blake2b(asked.encode(), digest_size=16).hexdigest()}"
         generation, cached = cached_figure(key) if asked_area else (figures_generation(), None)
         if cached is not None:
             area, data = cached
             if access.covers(area):
                 return Response(data)
-        s = selection_from(request)  # the same scoping and errors as without a cache (outsiders get 404)
-        try:
-            figure = stored_figure(s.area, s.period, s.indicator)
-        except FigureNotFound as exc:
-            raise exceptions.NotFound(str(exc)) from None
-        data = FigureSerializer(figure).data
+        # Not cached (or cached for an area outside this user's scope): the area is looked up and scoped now, with
+        # the same errors as without a cache (outsiders get 404).
+        data = FigureSerializer(stored_figure(s.area, s.period, s.indicator)).data
         if asked_area == s.area.code:
             cache_figure(key, generation, (s.area, _plain(data)), settings.FIGURE_CACHE_SECONDS)
         return Response(data)
@@ -109,7 +101,7 @@ class IndicatorListView(generics.ListAPIView):
     filter_backends: list = []
 
 
-class SeriesView(generics.ListAPIView):
+class SeriesView(SelectionMixin, generics.ListAPIView):
     """The stored figures of every computed quarter, oldest first."""
 
     serializer_class = SeriesPointSerializer
@@ -120,21 +112,15 @@ class SeriesView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        try:
-            area = parse_area(self.request.query_params.get("area"), access_for(self.request.user))
-            indicator = parse_indicator(self.request.query_params.get("indicator"))
-        except UnknownArea as exc:
-            raise exceptions.NotFound(str(exc)) from None
-        except BadParameter as exc:
-            raise exceptions.ValidationError({exc.field: [exc.message]}) from None
+        s = self.selection  # area and indicator only: a quarter or date given here is ignored
         return (
-            Snapshot.objects.filter(area=area, indicator=indicator)
+            Snapshot.objects.filter(area=s.area, indicator=s.indicator)
             .select_related("indicator")
             .order_by("period")
         )
 
 
-class DrillView(generics.ListAPIView):
+class DrillView(SelectionMixin, generics.ListAPIView):
     """The enterprises in a figure's numerator or denominator."""
 
     serializer_class = DrillEnterpriseSerializer
@@ -145,7 +131,7 @@ class DrillView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        s = selection_from(self.request)
+        s = self.selection.resolve()
         part = self.request.query_params.get("part", NUMERATOR)
         if part not in (NUMERATOR, DENOMINATOR):
             raise exceptions.ValidationError({"part": ["part 只能是 numerator 或 denominator。"]})
@@ -168,7 +154,7 @@ class FileNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class QuarterlyReportView(APIView):
+class QuarterlyReportView(SelectionMixin, APIView):
     """The quarterly survey report of an area and quarter, as an .xlsx workbook or a printable HTML document."""
 
     renderer_classes = [renderers.JSONRenderer]
@@ -179,14 +165,11 @@ class QuarterlyReportView(APIView):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
     def get(self, request):
-        s = selection_from(request)
+        s = self.selection.resolve()
         fmt = request.query_params.get("format", "xlsx")
         if fmt not in ("xlsx", "html"):
             raise exceptions.ValidationError({"format": ["format 只能是 xlsx 或 html。"]})
-        try:
-            report = build_quarterly_report(s.area, s.period)
-        except FigureNotFound as exc:
-            raise exceptions.NotFound(str(exc)) from None
+        report = build_quarterly_report(s.area, s.period)
         if fmt == "html":
             return HttpResponse(render_quarterly_document(report), content_type="text/html; charset=utf-8")
         buffer = io.BytesIO()

@@ -22,7 +22,7 @@ NUMERATOR, DENOMINATOR = "numerator", "denominator"
 
 def drill_states(area: Area, period: Quarter, indicator: Indicator, part: str = NUMERATOR):
     """EnterpriseState rows behind a stored figure: the denominator, or its numerator part."""
-    rows = EnterpriseState.objects.filter(period=str(period), area__path__startswith=area.path).filter(
+    rows = EnterpriseState.objects.filter(period=period, area__path__startswith=area.path).filter(
         population_q(indicator.population)
     )
     if part == NUMERATOR:
@@ -33,9 +33,7 @@ def drill_states(area: Area, period: Quarter, indicator: Indicator, part: str = 
 def drill_enterprises(area: Area, period: Quarter, indicator: Indicator, part: str = NUMERATOR):
     """The enterprises in a quarter's figure, annotated with their stored ``state`` at the quarter's end."""
     states = drill_states(area, period, indicator, part)
-    stored_state = EnterpriseState.objects.filter(period=str(period), enterprise=OuterRef("pk")).values(
-        "state"
-    )
+    stored_state = EnterpriseState.objects.filter(period=period, enterprise=OuterRef("pk")).values("state")
     return (
         Enterprise.objects.filter(pk__in=states.values("enterprise_id"))
         .select_related("area")
@@ -141,13 +139,13 @@ def _differing(area_ids: list[int], period: Quarter, other: Quarter) -> dict[int
     The comparison runs in the database (one index probe a row), so only the few changed rows travel.
     """
     same = EnterpriseState.objects.filter(
-        period=str(other),
+        period=other,
         area_id__in=area_ids,
         enterprise=OuterRef("enterprise"),
         state=OuterRef("state"),
         above_scale=OuterRef("above_scale"),
     )
-    rows = EnterpriseState.objects.filter(period=str(period), area_id__in=area_ids).exclude(Exists(same))
+    rows = EnterpriseState.objects.filter(period=period, area_id__in=area_ids).exclude(Exists(same))
     return {e: (s, a) for e, s, a in rows.values_list("enterprise_id", "state", "above_scale")}
 
 

@@ -63,18 +63,17 @@ def get_indicator(code: str | None) -> Indicator:
 
 def stored_figure(area: Area, period: Quarter, indicator: Indicator) -> Figure:
     """The stored snapshot of a quarter (never recomputed on read)."""
-    key = str(period)
     snapshot = (
-        Snapshot.objects.filter(area=area, period=key, indicator=indicator)
+        Snapshot.objects.filter(area=area, period=period, indicator=indicator)
         .annotate(frozen=Exists(PeriodLock.objects.filter(period=OuterRef("period"))))
         .first()
     )
     if snapshot is None:
         raise FigureNotFound(
             _("%(area)s %(period)s 的“%(indicator)s”尚未计算。")
-            % {"area": area.name, "period": key, "indicator": indicator.name}
+            % {"area": area.name, "period": period, "indicator": indicator.name}
         )
-    member_row = MemberSnapshot.objects.filter(area=area, period=key).first()
+    member_row = MemberSnapshot.objects.filter(area=area, period=period).first()
     members = MemberFigures()
     if member_row:
         members.merge({name: getattr(member_row, name) for name in MemberSnapshot.FIGURES})
@@ -172,7 +171,7 @@ def series(area: Area, indicator: Indicator, *, last: Quarter | None = None, cou
     """The stored figures of the quarters up to ``last``, oldest first (quarters not computed are left out)."""
     rows = Snapshot.objects.filter(area=area, indicator=indicator).order_by("period")
     if last is not None:
-        rows = rows.filter(period__lte=str(last))
+        rows = rows.filter(period__lte=last)
     rows = list(rows)[-count:]
     return [
         {
@@ -189,7 +188,7 @@ def series(area: Area, indicator: Indicator, *, last: Quarter | None = None, cou
 def by_child_area(area: Area, period: Quarter, indicator: Indicator) -> list[dict]:
     """The figure for each direct child of ``area`` (coverage by sub-area)."""
     rows = (
-        Snapshot.objects.filter(period=str(period), indicator=indicator, area__parent=area)
+        Snapshot.objects.filter(period=period, indicator=indicator, area__parent=area)
         .select_related("area")
         .order_by("area__path")
     )

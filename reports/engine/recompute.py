@@ -81,7 +81,7 @@ def periods_since(day: dt.date) -> list[Quarter]:
     return quarters_between(max(Quarter.containing(day), first_period()), Quarter.current())
 
 
-def locked_periods() -> set[str]:
+def locked_periods() -> set[Quarter]:
     return set(PeriodLock.objects.values_list("period", flat=True))
 
 
@@ -121,7 +121,7 @@ def _sync(model, existing: dict, desired: dict, fields: tuple[str, ...], now=Non
 
 
 def _sync_scoped(
-    model, key_field: str, period: str, scope_ids: set[int] | None, desired: dict, fields
+    model, key_field: str, period: Quarter, scope_ids: set[int] | None, desired: dict, fields
 ) -> Written:
     """Sync one quarter's per-unit rows (keyed by ``key_field``) within the area scope (None: everywhere)."""
     stored = model.objects.filter(period=period)
@@ -141,7 +141,7 @@ def _sync_scoped(
 class _Pass:
     """One quarter's recompute: the date, and which areas it covers (shared by its steps)."""
 
-    key: str
+    period: Quarter
     on: dt.date
     now: dt.datetime
     tree: AreaTree
@@ -164,7 +164,7 @@ def recompute_period(
     else:
         scope_ids = tree.subtree_ids(area_ids)
         figure_area_ids = tree.with_ancestors(area_ids) | scope_ids
-    q = _Pass(str(period), period.last_day, timezone.now(), tree, scope_ids, figure_area_ids)
+    q = _Pass(period, period.last_day, timezone.now(), tree, scope_ids, figure_area_ids)
     by_organization = member_figures_by_organization(q.on, None if scope_ids is None else figure_area_ids)
     written = Written()
     written.add(_sync_enterprise_states(q))
@@ -179,7 +179,7 @@ def _sync_enterprise_states(q: _Pass) -> Written:
     desired = {
         pk: {
             "enterprise_id": pk,
-            "period": q.key,
+            "period": q.period,
             "area_id": area_id,
             "category": category,
             "above_scale": above_scale,
@@ -197,7 +197,7 @@ def _sync_enterprise_states(q: _Pass) -> Written:
         if pk in desired:
             desired[pk].update(party_members=party_members, full_members=full_members)
     fields = ("area_id", "category", "above_scale", "state", "party_members", "full_members")
-    return _sync_scoped(EnterpriseState, "enterprise_id", q.key, q.scope_ids, desired, fields)
+    return _sync_scoped(EnterpriseState, "enterprise_id", q.period, q.scope_ids, desired, fields)
 
 
 def _sync_organization_states(q: _Pass, by_organization: dict[int, dict]) -> Written:
@@ -209,14 +209,14 @@ def _sync_organization_states(q: _Pass, by_organization: dict[int, dict]) -> Wri
         held = by_organization.get(pk, {})
         desired[pk] = {
             "organization_id": pk,
-            "period": q.key,
+            "period": q.period,
             "area_id": area_id,
             "member_count": held.get("total", 0),
             "full_member_count": held.get("full", 0),
             "unit_count": units.get(pk, 0),
         }
     fields = ("area_id", "member_count", "full_member_count", "unit_count")
-    return _sync_scoped(OrganizationState, "organization_id", q.key, q.scope_ids, desired, fields)
+    return _sync_scoped(OrganizationState, "organization_id", q.period, q.scope_ids, desired, fields)
 
 
 def _sync_indicator_snapshots(q: _Pass) -> Written:
@@ -225,12 +225,14 @@ def _sync_indicator_snapshots(q: _Pass) -> Written:
     written = Written()
     state_key = ("area_id", "category", "above_scale", "state")
     grouped = (
-        q.scoped(EnterpriseState.objects.filter(period=q.key)).values_list(*state_key).annotate(n=Count("pk"))
+        q.scoped(EnterpriseState.objects.filter(period=q.period))
+        .values_list(*state_key)
+        .annotate(n=Count("pk"))
     )
     desired = {
         (area_id, category, above_scale, state): {
             "area_id": area_id,
-            "period": q.key,
+            "period": q.period,
             "category": category,
             "above_scale": above_scale,
             "state": state,
@@ -238,12 +240,12 @@ def _sync_indicator_snapshots(q: _Pass) -> Written:
         }
         for area_id, category, above_scale, state, n in grouped.order_by()
     }
-    stored = _stored(q.scoped(StateDirect.objects.filter(period=q.key)), state_key, ("n",))
+    stored = _stored(q.scoped(StateDirect.objects.filter(period=q.period)), state_key, ("n",))
     written.add(_sync(StateDirect, stored, desired, ("n",)))
     if q.scope_ids is None:
         rows = [(*row_key, values["n"]) for row_key, values in desired.items()]
     else:
-        rows = StateDirect.objects.filter(period=q.key).values_list(*state_key, "n")
+        rows = StateDirect.objects.filter(period=q.period).values_list(*state_key, "n")
     counts = roll_up_states(rows, q.tree, only=q.figure_area_ids)
 
     desired = {}
@@ -254,7 +256,7 @@ def _sync_indicator_snapshots(q: _Pass) -> Written:
             desired[(indicator.pk, area_id)] = {
                 "indicator_id": indicator.pk,
                 "area_id": area_id,
-                "period": q.key,
+                "period": q.period,
                 "as_of": q.on,
                 "numerator": sum(values[s] for s in indicator.states),
                 "denominator": sum(values.values()),
@@ -262,7 +264,7 @@ def _sync_indicator_snapshots(q: _Pass) -> Written:
             }
     fields = ("as_of", "numerator", "denominator", "single", "joint", "work", "none")
     stored = _stored(
-        Snapshot.objects.filter(period=q.key, area_id__in=q.figure_area_ids),
+        Snapshot.objects.filter(period=q.period, area_id__in=q.figure_area_ids),
         ("indicator_id", "area_id"),
         fields,
     )
@@ -277,11 +279,11 @@ def _sync_member_figures(q: _Pass, by_organization: dict[int, dict]) -> Written:
     direct = member_figures_direct(by_organization)
     zero = dict.fromkeys(MemberSnapshot.FIGURES, 0)
     desired = {
-        area_id: {"area_id": area_id, "period": q.key, **direct.get(area_id, zero)}
+        area_id: {"area_id": area_id, "period": q.period, **direct.get(area_id, zero)}
         for area_id in q.figure_area_ids
     }
     stored = _stored(
-        MemberDirect.objects.filter(period=q.key, area_id__in=q.figure_area_ids),
+        MemberDirect.objects.filter(period=q.period, area_id__in=q.figure_area_ids),
         ("area_id",),
         MemberSnapshot.FIGURES,
     )
@@ -289,17 +291,17 @@ def _sync_member_figures(q: _Pass, by_organization: dict[int, dict]) -> Written:
     all_direct = {
         area_id: dict(zip(MemberSnapshot.FIGURES, values, strict=True))
         for area_id, (_pk, values) in _stored(
-            MemberDirect.objects.filter(period=q.key), ("area_id",), MemberSnapshot.FIGURES
+            MemberDirect.objects.filter(period=q.period), ("area_id",), MemberSnapshot.FIGURES
         ).items()
     }
     members = roll_up_members(all_direct, q.tree)
     desired = {}
     for area_id in q.figure_area_ids:
         figures = members[area_id].as_dict() if area_id in members else zero
-        desired[area_id] = {"area_id": area_id, "period": q.key, "as_of": q.on, **figures}
+        desired[area_id] = {"area_id": area_id, "period": q.period, "as_of": q.on, **figures}
     fields = ("as_of", *MemberSnapshot.FIGURES)
     stored = _stored(
-        MemberSnapshot.objects.filter(period=q.key, area_id__in=q.figure_area_ids), ("area_id",), fields
+        MemberSnapshot.objects.filter(period=q.period, area_id__in=q.figure_area_ids), ("area_id",), fields
     )
     written.add(_sync(MemberSnapshot, stored, desired, fields, q.now))
     return written
@@ -311,7 +313,7 @@ def recompute(*, periods: list[Quarter] | None = None, area_ids: set[int] | None
     locked = locked_periods()
     tree = AreaTree()
     for period in periods if periods is not None else all_periods():
-        if str(period) in locked:
+        if period in locked:
             continue
         with transaction.atomic():
             period_written = recompute_period(period, area_ids=area_ids, tree=tree)

@@ -216,10 +216,10 @@ def work_queue(area: Area, on: dt.date) -> WorkQueue:
 def stored_work_queue(area: Area, period: Quarter) -> WorkQueue:
     """The work queue at a computed quarter's end, read from its stored rows (units in the area at that date, with
     the category they had then, as the quarter's figures count them)."""
-    key, area_ids = str(period), area.subtree_ids()
+    area_ids = area.subtree_ids()
     enterprises = (
         Enterprise.objects.annotate(
-            st=FilteredRelation("quarter_states", condition=Q(quarter_states__period=key))
+            st=FilteredRelation("quarter_states", condition=Q(quarter_states__period=period))
         )
         .filter(st__area_id__in=area_ids)
         .alias(unit_category=F("st__category"))
@@ -233,7 +233,7 @@ def stored_work_queue(area: Area, period: Quarter) -> WorkQueue:
     )
     organizations = (
         PartyOrganization.objects.annotate(
-            st=FilteredRelation("quarter_states", condition=Q(quarter_states__period=key))
+            st=FilteredRelation("quarter_states", condition=Q(quarter_states__period=period))
         )
         .filter(st__area_id__in=area_ids)
         .annotate(
@@ -244,7 +244,7 @@ def stored_work_queue(area: Area, period: Quarter) -> WorkQueue:
         .select_related("area")
     )
     # Counting needs no enterprise columns: count the stored rows alone, without joining 10,000 enterprises.
-    states = EnterpriseState.objects.filter(period=key, area_id__in=area_ids).alias(
+    states = EnterpriseState.objects.filter(period=period, area_id__in=area_ids).alias(
         unit_category=F("category"), is_above_scale=F("above_scale"), coverage=F("state")
     )
     return WorkQueue(

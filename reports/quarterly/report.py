@@ -144,7 +144,7 @@ def enterprise_rows(report: QuarterlyReport) -> Iterator[tuple]:
     from ..models import EnterpriseState
 
     states = (
-        EnterpriseState.objects.filter(period=str(report.period), area_id__in=report.area.subtree_ids())
+        EnterpriseState.objects.filter(period=report.period, area_id__in=report.area.subtree_ids())
         .order_by("area__path", "enterprise__name")
         .values_list(
             "enterprise__name",

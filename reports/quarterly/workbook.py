@@ -17,8 +17,6 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from registry.periods import Quarter
-
 from .report import QuarterlyReport, build_quarterly_report, enterprise_rows, quarterly_filename
 
 BOLD = Font(bold=True)
@@ -203,7 +201,7 @@ def render_quarterly_run(run, *, progress=None) -> None:
 
     run.status = run.Status.RUNNING
     step(10)
-    report = build_quarterly_report(run.area, Quarter.parse(run.period))
+    report = build_quarterly_report(run.area, run.period)
     step(60)
     buffer = io.BytesIO()
     write_quarterly_workbook(report, buffer)

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from registry.models import Area
 from registry.periods import Quarter
 from reports.engine.recompute import recompute
+from reports.models import Indicator
 from tests.factories import (
     AboveScalePeriodFactory,
     AreaFactory,
@@ -201,3 +202,106 @@ def test_date_before_1900_is_400_not_500(api, world):
     response = api.get("/api/v1/coverage/", {"area": "Z", "date": "0008-03-03"})
     assert response.status_code == 400
     assert response.json() == {"date": ["日期不能早于 1900-01-01。"]}
+
+
+PERIOD_ERROR = {"period": ["季度格式应为“2025Q3”（年份 + Q + 1 到 4），收到“2025Q5”。"]}
+DATE_ERROR = {"date": ["日期格式应为 YYYY-MM-DD，收到“2025-13-01”。"]}
+INDICATOR_ERROR = {"indicator": ["未知的指标代码“nope”。"]}
+AREA_ERROR = {"detail": "未知的区域代码“NOPE”。"}
+COVERAGE, SERIES, DRILL, QUARTERLY = (
+    "/api/v1/coverage/",
+    "/api/v1/coverage/series/",
+    "/api/v1/coverage/enterprises/",
+    "/api/v1/reports/quarterly/",
+)
+
+
+@pytest.mark.parametrize(
+    "url, params, status, body",
+    [
+        (COVERAGE, {"period": "2025Q5"}, 400, PERIOD_ERROR),
+        (COVERAGE, {"date": "2025-13-01", "period": "2025Q5"}, 400, DATE_ERROR),  # the date is read first
+        (COVERAGE, {"date": "2025-13-01"}, 400, DATE_ERROR),
+        (COVERAGE, {"indicator": "nope"}, 400, INDICATOR_ERROR),
+        (COVERAGE, {"area": "NOPE", "indicator": "nope"}, 404, AREA_ERROR),  # the area before the indicator
+        (COVERAGE, {"area": "NOPE", "period": "2025Q5"}, 400, PERIOD_ERROR),  # the quarter before the area
+        (COVERAGE, {"area": "NOPE", "date": "2025-09-30"}, 404, AREA_ERROR),
+        (COVERAGE, {"area": "Z", "date": "2025-09-30", "indicator": "nope"}, 400, INDICATOR_ERROR),
+        (SERIES, {"area": "NOPE"}, 404, AREA_ERROR),
+        (SERIES, {"area": "Z", "indicator": "nope"}, 400, INDICATOR_ERROR),
+        (DRILL, {"period": "2025Q5"}, 400, PERIOD_ERROR),
+        (DRILL, {"area": "NOPE", "part": "half"}, 404, AREA_ERROR),
+        (DRILL, {"indicator": "nope"}, 400, INDICATOR_ERROR),
+        (DRILL, {"area": "Z", "part": "half"}, 400, {"part": ["part 只能是 numerator 或 denominator。"]}),
+        (QUARTERLY, {"area": "Z", "period": "2025Q5"}, 400, PERIOD_ERROR),
+        (QUARTERLY, {"area": "NOPE", "format": "pdf"}, 404, AREA_ERROR),
+        (QUARTERLY, {"area": "Z", "format": "pdf"}, 400, {"format": ["format 只能是 xlsx 或 html。"]}),
+    ],
+)
+def test_stats_error_bodies(api, world, url, params, status, body):
+    response = api.get(url, params)
+    assert (response.status_code, response.json()) == (status, body)
+
+
+def test_a_figure_not_computed_is_404_with_its_message(api, world):
+    zone = world[0]
+    name = Indicator.objects.get(code="org-coverage-above-scale").name
+    detail = {"detail": f"{zone.name} 2019Q1 的“{name}”尚未计算。"}
+    for url in (COVERAGE, QUARTERLY):
+        response = api.get(url, {"area": "Z", "period": "2019Q1"})
+        assert (response.status_code, response.json()) == (404, detail)
+
+
+def test_series_ignores_a_quarter(api, world):
+    response = api.get(SERIES, {"area": "Z", "period": "2025Q5", "date": "nonsense"})
+    assert response.status_code == 200
+    assert [p["period"] for p in response.json()["results"]] == ["2025Q2", "2025Q3"]
+
+
+@pytest.fixture
+def parse_counts(monkeypatch):
+    """How often one request parses its selection and each of its parts."""
+    from reports import params
+    from reports.api import views
+
+    counts: dict[str, int] = {}
+
+    def counting(module, name):
+        original = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            counts[name] = counts.get(name, 0) + 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counting(views, "parse_selection")
+    for name in ("parse_date", "parse_period", "parse_area", "parse_indicator"):
+        counting(params, name)
+    return counts
+
+
+@pytest.mark.parametrize(
+    "url, params, parsed",
+    [
+        (COVERAGE, {"area": "Z", "period": "2025Q3"}, ["date", "period", "area", "indicator"]),
+        (COVERAGE, {"area": "Z", "date": "2025-09-30"}, ["date", "area", "indicator"]),
+        (SERIES, {"area": "Z"}, ["area", "indicator"]),
+        (DRILL, {"area": "Z", "period": "2025Q3"}, ["date", "period", "area", "indicator"]),
+        (
+            QUARTERLY,
+            {"area": "Z", "period": "2025Q3", "format": "html"},
+            ["date", "period", "area", "indicator"],
+        ),
+    ],
+)
+def test_stats_api_parses_its_parameters_once(api, world, parse_counts, url, params, parsed):
+    assert api.get(url, params).status_code == 200
+    assert parse_counts == {"parse_selection": 1, **{f"parse_{part}": 1 for part in parsed}}
+
+
+def test_a_cached_figure_parses_only_its_quarter(api, world, parse_counts):
+    assert api.get(COVERAGE, {"area": "Z", "period": "2025Q3"}).status_code == 200
+    parse_counts.clear()
+    assert api.get(COVERAGE, {"area": "Z", "period": "2025Q3"}).json()["numerator"] == 1
+    assert parse_counts == {"parse_selection": 1, "parse_date": 1, "parse_period": 1}

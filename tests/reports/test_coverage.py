@@ -228,13 +228,13 @@ def stored_rows(period=Q3):
     return (
         {
             row["enterprise_id"]: row
-            for row in EnterpriseState.objects.filter(period=str(period)).values(
+            for row in EnterpriseState.objects.filter(period=period).values(
                 "enterprise_id", "area_id", "state", "above_scale", "party_members", "full_members"
             )
         },
         {
             row["organization_id"]: row
-            for row in OrganizationState.objects.filter(period=str(period)).values(
+            for row in OrganizationState.objects.filter(period=period).values(
                 "organization_id", "area_id", "member_count", "full_member_count", "unit_count"
             )
         },

@@ -152,9 +152,10 @@ def test_big_area_renders_in_a_job(client, staff, demo, settings, django_capture
         response = client.get("/reports/quarterly.xlsx", {"area": "KFQ", "period": "2025Q3"})
     assert response.status_code == 302 and response["Location"] == "/reports/runs/"
     run = ReportRun.objects.get()
-    assert (run.status, run.progress) == ("done", 100)  # Celery is eager in unit tests
+    assert (run.status, run.progress, run.period) == ("done", 100, Q3)  # Celery is eager in unit tests
     listing = client.get("/reports/runs/")
     assert f"/reports/runs/{run.pk}/download/" in listing.content.decode()
+    assert "<td>2025Q3</td>" in listing.content.decode()
     download = client.get(f"/reports/runs/{run.pk}/download/")
     assert load_workbook(io.BytesIO(b"".join(download.streaming_content))).sheetnames[0] == "汇总"
     park = Area.objects.filter(parent=demo).first()

@@ -150,3 +150,64 @@ def test_park_user_sees_only_its_park(client, world):
     assert client.get("/", {"area": "Z", "period": "2025Q3"}).status_code == 404
     assert client.get("/coverage/enterprises/", {"area": "P1", "period": "2025Q3"}).status_code == 404
     assert [a.code for a in response.context["ancestors"]] == []
+
+
+@pytest.mark.parametrize(
+    "url, params, status, message",
+    [
+        ("/", {"indicator": "nope"}, 400, "未知的指标代码“nope”。"),
+        ("/", {"date": "2025-13-01", "period": "2025Q5"}, 400, "日期格式应为 YYYY-MM-DD，收到“2025-13-01”。"),
+        ("/", {"area": "NOPE", "period": "2025Q5"}, 400, "收到“2025Q5”"),
+        ("/coverage/changes/", {"area": "NOPE", "indicator": "nope"}, 404, None),
+        ("/coverage/enterprises/", {"area": "Z", "period": "2019Q1"}, 404, None),  # not computed
+        ("/reports/quarterly/", {"area": "Z", "period": "2019Q1"}, 404, None),
+    ],
+)
+def test_page_errors(client, staff, world, url, params, status, message):
+    response = client.get(url, params)
+    assert response.status_code == status
+    if message:
+        assert message in response.content.decode()
+
+
+def test_a_page_parses_its_parameters_once(client, staff, world, monkeypatch):
+    from reports import params, views
+
+    counts: dict[str, int] = {}
+
+    def counting(module, name):
+        original = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            counts[name] = counts.get(name, 0) + 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counting(views, "parse_selection")
+    for name in ("parse_date", "parse_period", "parse_area", "parse_indicator"):
+        counting(params, name)
+    assert client.get("/", {"area": "Z", "period": "2025Q3"}).status_code == 200
+    assert counts == {
+        "parse_selection": 1,
+        "parse_date": 1,
+        "parse_period": 1,
+        "parse_area": 1,
+        "parse_indicator": 1,
+    }
+
+
+def test_periods_page_shows_stored_quarters_as_text(client, world):
+    client.force_login(User.objects.create_superuser("root", password="pw"))
+    assert (
+        client.post("/periods/", {"period": "2025Q3", "action": "close", "reason": "季末"}).status_code == 302
+    )
+    page = client.get("/periods/")
+    locks = {str(q): lock for q, lock in page.context["periods"]}
+    assert locks["2025Q3"].period == Q3 and locks["2025Q2"] is None  # the lock found by its Quarter
+    html = page.content.decode()
+    assert (
+        '<input type="hidden" name="period" value="2025Q3"><input type="hidden" name="action" value="reopen">'
+        in html
+    )
+    assert "锁定 2025Q3：季末</li>" in html

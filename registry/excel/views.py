@@ -1,8 +1,8 @@
-"""Excel in and out on the pages: ledger downloads that honour the list filters, and the import upload page.
+"""Excel on the pages: the base of every ledger download, and the import pages (upload, job, progress, confirm).
 
-Exports reuse the list pages' FilterSets and scope rows with ``restrict(access_for(user))``. Imports are stored as
-an ImportJob and run by a Celery task; the page polls its progress with htmx and shows the dry-run diff with a
-confirm button.
+A download reuses its list page's FilterSet and scopes rows with ``restrict(access_for(user))``; each app's
+views.py names its model, FilterSet and writer. An upload is stored as an ImportJob and run by a Celery task; the
+page polls its progress with htmx and shows the dry-run diff with a confirm button.
 """
 
 from __future__ import annotations
@@ -11,24 +11,19 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django_htmx.http import HttpResponseClientRefresh
 
-from members.filtersets import InstructorFilterSet, MemberFilterSet
-from members.models import Instructor, Member
-from orgs.filtersets import OrganizationFilterSet
-from orgs.models import PartyOrganization
 from registry.access import access_for
 from registry.audit import record_event
-from registry.filtersets import EnterpriseFilterSet
-from registry.models import Enterprise
+from registry.models import ImportJob
+from registry.tasks import start_job
 
-from . import exports
-from .imports import start_job
-from .models import ImportJob
-from .workbooks import KINDS
+from .importer import KINDS
+from .sheets import XLSX_CONTENT_TYPE
 
 
 class ExportView(LoginRequiredMixin, View):
@@ -46,48 +41,14 @@ class ExportView(LoginRequiredMixin, View):
         return filterset.qs
 
     def write(self, queryset):
+        """The workbook of ``queryset`` as an open file (the app's ``export_*`` function)."""
         raise NotImplementedError
 
     def get(self, request):
         handle = self.write(self.rows(request))
         name = f"{self.filename}-{timezone.localdate():%Y%m%d}.xlsx"
         record_event(request, "export", detail=f"{name}?{request.GET.urlencode()}")
-        return FileResponse(handle, as_attachment=True, filename=name, content_type=exports.XLSX_CONTENT_TYPE)
-
-
-class EnterpriseExportView(ExportView):
-    filterset_class, model, filename = EnterpriseFilterSet, Enterprise, "单位台账"
-
-    def write(self, queryset):
-        return exports.export_enterprises(queryset)
-
-
-class UncoveredExportView(EnterpriseExportView):
-    filename = "未覆盖规上企业"
-
-    def write(self, queryset):
-        return exports.export_uncovered(queryset)
-
-
-class OrganizationExportView(ExportView):
-    filterset_class, model, filename = OrganizationFilterSet, PartyOrganization, "党组织"
-
-    def write(self, queryset):
-        return exports.export_organizations(queryset)
-
-
-class MemberExportView(ExportView):
-    filterset_class, model, filename = MemberFilterSet, Member, "党员"
-
-    def write(self, queryset):
-        return exports.export_members(queryset, reveal=False)  # revealing (audited) comes with the roles work
-
-
-class InstructorExportView(ExportView):
-    filterset_class, model, filename = InstructorFilterSet, Instructor, "党建指导员"
-
-    def write(self, queryset):
-        return exports.export_instructors(queryset, reveal=False)
+        return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)
 
 
 # ---------------------------------------------------------------- import pages ----
@@ -105,8 +66,12 @@ def _job_or_404(request, pk: int) -> ImportJob:
     return job
 
 
+def job_url(job: ImportJob) -> str:
+    return reverse("registry:import_job", args=[job.pk])
+
+
 class ImportPageView(LoginRequiredMixin, View):
-    template_name = "reports/import_upload.html"
+    template_name = "registry/import_upload.html"
 
     def dispatch(self, request, *args, kind: str = "", **kwargs):
         if kind not in KINDS:
@@ -128,17 +93,13 @@ class ImportPageView(LoginRequiredMixin, View):
         return HttpResponseRedirect(job_url(job))
 
 
-def job_url(job: ImportJob) -> str:
-    from django.urls import reverse
-
-    return reverse("reports:import_job", args=[job.pk])
-
-
 class ImportJobView(LoginRequiredMixin, View):
     """The job's progress (polled) or, once finished, the diff, the problems and the confirm button."""
 
     def get(self, request, pk: int):
         job = _job_or_404(request, pk)
+        if job.kind not in KINDS:
+            raise Http404
         result = job.result or {}
         failed = job.status == ImportJob.Status.FAILED or bool(result.get("errors"))
         context = {
@@ -150,7 +111,7 @@ class ImportJobView(LoginRequiredMixin, View):
             and not result.get("errors")
             and result.get("summary", {}).get("changes", 0) > 0,
         }
-        return render(request, "reports/import_job.html", context, status=400 if failed else 200)
+        return render(request, "registry/import_job.html", context, status=400 if failed else 200)
 
 
 class ImportProgressView(LoginRequiredMixin, View):
@@ -160,7 +121,7 @@ class ImportProgressView(LoginRequiredMixin, View):
         job = _job_or_404(request, pk)
         if job.finished:
             return HttpResponseClientRefresh()
-        return render(request, "reports/_import_progress.html", {"job": job})
+        return render(request, "registry/_import_progress.html", {"job": job})
 
 
 class ImportConfirmView(LoginRequiredMixin, View):

@@ -1,6 +1,6 @@
 """Excel import over REST: the template, the upload (dry run or commit) and background jobs' status.
 
-Thin: parse the request, call reports.imports, answer. Any invalid row → 400 with every problem, nothing written.
+Thin: parse the request, call the engine, answer. Any invalid row → 400 with every problem, nothing written.
 """
 
 from __future__ import annotations
@@ -17,19 +17,14 @@ from rest_framework.views import APIView
 
 from registry.access import access_for
 from registry.api.mixins import AuditActorMixin
+from registry.models import ImportJob
+from registry.tasks import start_job
 
-from ..exports import XLSX_CONTENT_TYPE
-from ..imports import run_import, start_job
-from ..models import ImportJob
-from ..workbooks import KINDS, template_workbook
+from .importer import KINDS, run_import
+from .sheets import XLSX_CONTENT_TYPE, template_workbook
 
-KIND = OpenApiParameter(
-    "kind",
-    str,
-    OpenApiParameter.PATH,
-    enum=sorted(KINDS),
-    description="enterprises | organizations | members | assignments",
-)
+# URLs load after every AppConfig.ready(), so the registered kinds are known here.
+KIND = OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=sorted(KINDS), description=" | ".join(KINDS))
 RESULT = inline_serializer(
     "ImportResult",
     {

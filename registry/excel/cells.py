@@ -1,0 +1,191 @@
+"""Cells and columns: how one cell is read (``parse_*``, raising ValidationError with a Chinese message) and
+written (``format_*``), and the :class:`Column` / :class:`Kind` an app declares its workbook with.
+
+Nothing here knows a model: the apps' workbook modules (registry/workbook.py, orgs/workbook.py,
+members/workbook.py) declare their kinds with these pieces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext as _
+
+from registry.rules import normalize_code, normalize_text
+
+_TEXT_DATE = re.compile(r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?$")
+TRUE_WORDS = {"是", "Y", "YES", "TRUE", "1", "√", "✓"}
+FALSE_WORDS = {"否", "N", "NO", "FALSE", "0", "×", "✗"}
+
+
+# ---------------------------------------------------------------- parsers (raise ValidationError) ----
+
+
+def as_excel_number(value: Any) -> str:
+    """How Excel shows a long code it turned into a number: 4.40802E+17."""
+    return f"{value:.5E}"
+
+
+def parse_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a phone number typed into a number cell
+    if isinstance(value, dt.datetime | dt.date):
+        value = value.strftime("%Y-%m-%d")
+    return normalize_text(value)
+
+
+def parse_code(value: Any) -> str:
+    """A code cell: a number cell means Excel already rounded it; that is reported by the code's own rule."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return as_excel_number(value)
+    return normalize_code(value)
+
+
+def parse_phone(value: Any) -> str:
+    text = parse_text(value)
+    if "*" in text:
+        raise ValidationError(_("联系电话已脱敏（含 *），不能用于导入，请填写完整号码或删除该列。"))
+    return text
+
+
+def parse_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValidationError(
+            _("日期“%(v)s”是数字，请填写日期（如 2025-03-01）或设为日期格式。") % {"v": value}
+        )
+    text = normalize_text(value)
+    match = _TEXT_DATE.match(text)
+    if match:
+        try:
+            return dt.date(*(int(g) for g in match.groups()))
+        except ValueError:
+            pass
+    raise ValidationError(
+        _("无法识别的日期“%(v)s”，请填写如 2025-03-01、2025/3/1 或 2025年3月1日。") % {"v": text}
+    )
+
+
+def parse_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValidationError(_("应为整数。"))
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        text = normalize_text(value).replace(",", "")
+        if not re.fullmatch(r"\d+", text):
+            raise ValidationError(_("“%(v)s”不是整数。") % {"v": text})
+        number = int(text)
+    if number < 0:
+        raise ValidationError(_("不能为负数。"))
+    return number
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = normalize_text(value).upper()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ValidationError(_("应填写“是”或“否”，当前为“%(v)s”。") % {"v": normalize_text(value)})
+
+
+def choice_parser(choices: type[models.TextChoices]) -> Callable[[Any], str]:
+    """Chinese label (or the code) → code."""
+    by_text = {str(label): value for value, label in choices.choices} | {v: v for v in choices.values}
+
+    def parse(value: Any) -> str:
+        text = normalize_text(value)
+        if text in by_text:
+            return by_text[text]
+        raise ValidationError(
+            _("“%(v)s”不是有效的选项，可选：%(options)s。")
+            % {"v": text, "options": "、".join(str(label) for label in choices.labels)}
+        )
+
+    return parse
+
+
+# ---------------------------------------------------------------- formatters ----
+
+
+def choice_formatter(choices: type[models.TextChoices]) -> Callable[[Any], Any]:
+    labels = dict(choices.choices)
+    return lambda value: str(labels[value]) if value in labels else (value or None)
+
+
+def format_plain(value: Any) -> Any:
+    if value in ("", None):
+        return None
+    return value
+
+
+def format_bool(value: Any) -> str:
+    return _("是") if value else _("否")
+
+
+def format_codes(value: tuple[str, ...]) -> str | None:
+    return "、".join(value) if value else None
+
+
+# ---------------------------------------------------------------- columns and kinds ----
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    field: str
+    parse: Callable[[Any], Any] = parse_text
+    format: Callable[[Any], Any] = format_plain
+    required: bool = False
+    width: int = 14
+    importable: bool = True  # False: export only (figures as of today), ignored by the import
+    empty: Any = ""  # the value of a blank cell in an optional column
+    example: Any = None
+    note: str = ""
+
+    @property
+    def is_date(self) -> bool:
+        return self.parse is parse_date
+
+    def display(self, value: Any) -> str:
+        """A value as text for the dry-run diff."""
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        shown = self.format(value)
+        return "" if shown is None else str(shown)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One workbook kind: ONE column definition used by the export, the import and the template."""
+
+    name: str  # enterprises | organizations | members | assignments | instructors
+    title: str  # also the data sheet's title
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # natural key fields
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def importable(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.importable)
+
+    def column(self, field_name: str) -> Column | None:
+        return next((c for c in self.columns if c.field == field_name), None)
+
+    def header_of(self, field_name: str) -> str:
+        col = self.column(field_name)
+        return col.header if col else ""
