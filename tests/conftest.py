@@ -2,6 +2,9 @@ import pytest
 
 from config.celery import app as celery_app
 
+# A shared helper module whose asserts should read like the tests' own (tests.excel is also a fixture plugin).
+pytest.register_assert_rewrite("tests.excel")
+
 
 @pytest.fixture(autouse=True)
 def _celery_mode(request):

@@ -1,6 +1,6 @@
 """What the Excel tests share: workbooks as a person makes them, the API upload, and the small worlds they run in.
 
-Each test module wraps the builders in its own fixtures (an imported fixture would shadow its import).
+The fixtures at the end are imported by the Excel test modules by name (``from tests.excel import api, ledger``).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import datetime as dt
 import io
 
 import openpyxl
+import pytest
 from auditlog.models import LogEntry
 from django.db import transaction
 from django.db.models import Max
@@ -188,3 +189,31 @@ def in_world(build, act, rows) -> dict:
         }
         transaction.set_rollback(True)
     return seen
+
+
+# --- fixtures shared by the Excel test modules ------------------------------------------------------------------
+
+
+@pytest.fixture
+def zone():
+    return make_zone()
+
+
+@pytest.fixture
+def staff(zone):
+    return make_staff(zone)
+
+
+@pytest.fixture
+def api(staff):
+    return api_client(staff)
+
+
+@pytest.fixture
+def ledger(zone):
+    return make_ledger(zone)
+
+
+@pytest.fixture
+def world():
+    return make_export_world()

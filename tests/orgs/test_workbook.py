@@ -11,43 +11,15 @@ from orgs.workbook import ORGANIZATIONS, export_organizations
 from registry.excel.importer import run_import
 from registry.models import RecomputeRequest
 from tests.excel import (
-    api_client,
     login,
-    make_export_world,
-    make_ledger,
-    make_staff,
-    make_zone,
     post,
     sheet_of,
     workbook,
 )
 
+# The Excel tests' shared fixtures (zone, staff, api, ledger, world).
+pytest_plugins = ["tests.excel"]
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def zone():
-    return make_zone()
-
-
-@pytest.fixture
-def staff(zone):
-    return make_staff(zone)
-
-
-@pytest.fixture
-def api(staff):
-    return api_client(staff)
-
-
-@pytest.fixture
-def ledger(zone):
-    return make_ledger(zone)
-
-
-@pytest.fixture
-def world():
-    return make_export_world()
 
 
 ORG_HEADERS = [c.header for c in ORGANIZATIONS.importable if c.required] + ["上级党组织"]

@@ -27,37 +27,15 @@ from registry.tasks import start_job
 from tests.excel import (
     ENT_HEADERS,
     XLSX,
-    api_client,
     firm_row,
-    make_ledger,
-    make_staff,
-    make_zone,
     post,
     workbook,
 )
 from tests.factories import EnterpriseFactory, make_credit_code, make_user
 
+# The Excel tests' shared fixtures (zone, staff, api, ledger, world).
+pytest_plugins = ["tests.excel"]
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def zone():
-    return make_zone()
-
-
-@pytest.fixture
-def staff(zone):
-    return make_staff(zone)
-
-
-@pytest.fixture
-def api(staff):
-    return api_client(staff)
-
-
-@pytest.fixture
-def ledger(zone):
-    return make_ledger(zone)
 
 
 # ---------------------------------------------------------------- template ----

@@ -13,14 +13,9 @@ from registry.models import AboveScalePeriod, Enterprise, RecomputeRequest
 from registry.workbook import ENTERPRISES, export_enterprises
 from tests.excel import (
     ENT_HEADERS,
-    api_client,
     firm_row,
     in_world,
     login,
-    make_export_world,
-    make_ledger,
-    make_staff,
-    make_zone,
     post,
     sheet_of,
     workbook,
@@ -34,32 +29,9 @@ from tests.factories import (
     make_user,
 )
 
+# The Excel tests' shared fixtures (zone, staff, api, ledger, world).
+pytest_plugins = ["tests.excel"]
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def zone():
-    return make_zone()
-
-
-@pytest.fixture
-def staff(zone):
-    return make_staff(zone)
-
-
-@pytest.fixture
-def api(staff):
-    return api_client(staff)
-
-
-@pytest.fixture
-def ledger(zone):
-    return make_ledger(zone)
-
-
-@pytest.fixture
-def world():
-    return make_export_world()
 
 
 # ---------------------------------------------------------------- import ----
