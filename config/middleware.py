@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import auditlog.middleware
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+
+from registry.clientip import client_ip
+from registry.validators import forbidden_character, query_errors
 
 
 class UploadSizeLimitMiddleware:
@@ -25,3 +29,33 @@ class UploadSizeLimitMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+class PlainQueryMiddleware:
+    """Query parameters and paths with a NUL or control character (registry.validators) are refused here, the one
+    door every page, filter and stats parameter passes: 400 naming the parameter (JSON under /api/), 404 for a path.
+    Past this point no query string can carry a NUL into a database query."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if forbidden_character(request.path) is not None:
+            raise Http404
+        errors = query_errors(request.GET)
+        if errors:
+            if request.path.startswith("/api/"):
+                return JsonResponse(errors, status=400, json_dumps_params={"ensure_ascii": False})
+            text = "\n".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
+            return HttpResponseBadRequest(text.encode(), content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+class AuditlogMiddleware(auditlog.middleware.AuditlogMiddleware):
+    """django-auditlog's middleware, with the client address read as the login lockout reads it
+    (registry.clientip): its own takes the left-most X-Forwarded-For entry, which any client can write (a forged
+    address, or a NUL that PostgreSQL refuses in the log row)."""
+
+    @staticmethod
+    def _get_remote_addr(request):
+        return None if settings.AUDITLOG_DISABLE_REMOTE_ADDR else client_ip(request)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.UploadSizeLimitMiddleware",
+    "config.middleware.PlainQueryMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -64,7 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "config.middleware.AuditlogMiddleware",  # django-auditlog's, with the address from registry.clientip
     # Last, as django-axes requires: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -104,6 +105,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the demo server and a management command read while the other writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
+    # Concurrent writers queue instead of failing with "database is locked": a transaction takes the write lock
+    # when it begins (a deferred one that reads, then writes, fails at once if another writer got there first),
+    # and waits up to 20 s for it. Writes are serialised, so a locked re-read and a version check are exact.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    DATABASES["default"]["OPTIONS"]["timeout"] = env.int("SQLITE_BUSY_TIMEOUT", default=20)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -153,12 +159,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
+# A worker process whose resident memory grew past this (KiB) after a task is replaced by a fresh one, so one big
+# import cannot leave a worker holding hundreds of MB; uploads are bounded before parsing by the IMPORT_* limits.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=300 * 1024)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 20 * 60,
-    # Publishing must not hang a web request when Redis is down: the outbox keeps the work.
+    # Publishing must not hang a web request when Redis is down or stalled: one attempt, each connect, read and
+    # write bounded to 2 s (registry.outbox then skips publishing for a while). The outbox keeps the work.
     "socket_connect_timeout": 2,
     "socket_timeout": 2,
-    "max_retries": 1,
+    "max_retries": 0,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -281,7 +291,8 @@ CELERY_BEAT_SCHEDULE = {
     "delete-expired-api-tokens": {"task": "reports.delete_expired_tokens", "schedule": 3600.0},
 }
 
-# Excel import limits (registry.excel.sheets): checked before openpyxl parses anything.
+# Excel import limits (registry.excel.sheets): checked before openpyxl parses anything; IMPORT_MAX_ROWS against
+# the sheet's declared dimension too, so an oversized sheet is refused before a row is parsed.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024)
 IMPORT_MAX_ZIP_RATIO = env.int("IMPORT_MAX_ZIP_RATIO", default=200)
@@ -331,6 +342,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "registry.api.auth.lockout_response"  # JSON under /api/, the lockout page elsewhere
+# The lockout keys on the client's address. Behind a reverse proxy, name it here (addresses or networks, comma-
+# separated): only a connection from one of them has its X-Forwarded-For read (registry/clientip.py).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "registry.clientip.client_ip"
 
 # Content Security Policy (django-csp): our own origin only, no inline script. data: images are Bootstrap's
 # inline SVG icons (select arrows, check marks), not an outside origin.

@@ -10,6 +10,9 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+# Seconds the broker check waits for Redis before reporting it degraded.
+BROKER_TIMEOUT = 2
+
 
 def _check_database() -> dict:
     started = time.monotonic()
@@ -29,9 +32,18 @@ def _check_broker() -> dict:
     from kombu import Connection
 
     started = time.monotonic()
+    # connect_timeout bounds only the TCP connect; a broker that accepts and then never answers (Redis stopped
+    # with SIGSTOP, a wedged proxy) is bounded by the socket timeout on every read and write.
+    options = {
+        **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        "socket_connect_timeout": BROKER_TIMEOUT,
+        "socket_timeout": BROKER_TIMEOUT,
+    }
     try:
-        with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+        with Connection(
+            settings.CELERY_BROKER_URL, connect_timeout=BROKER_TIMEOUT, transport_options=options
+        ) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT)
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "eager": False, "error": exc.__class__.__name__}
     return {"ok": True, "eager": False, "ms": round((time.monotonic() - started) * 1000, 1)}

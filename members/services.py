@@ -31,6 +31,7 @@ from registry.services import (
     mirror,
     record_recompute,
     save_changed,
+    save_new,
     updated_entry,
     write_audit,
 )
@@ -81,7 +82,7 @@ def _validate_member(member: Member) -> None:
 def create_member(**fields: Any) -> Member:
     member = Member(**fields)
     _validate_member(member)
-    member.save()
+    save_new(member)
     record_recompute(member_recompute(None, member))
     return member
 
@@ -152,7 +153,7 @@ def apply_member_rows(plans: Sequence, *, actor, source: str = "import") -> None
 def create_instructor(**fields: Any) -> Instructor:
     instructor = Instructor(**fields)
     instructor.full_clean()
-    instructor.save()
+    save_new(instructor)
     return instructor
 
 

@@ -30,6 +30,7 @@ from registry.services import (
     mirror,
     record_recompute,
     save_changed,
+    save_new,
     updated_entry,
     write_audit,
 )
@@ -83,7 +84,7 @@ def create_organization(*, enterprises: Sequence[Enterprise | int], **fields: An
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    organization.save()
+    save_new(organization)
     # One save per link (a handful) rather than bulk_create(): the audit log hears only save().
     for pk in ids:
         OrganizationLink.objects.create(

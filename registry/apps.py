@@ -12,6 +12,12 @@ class RegistryConfig(AppConfig):
         from .excel.importer import register
 
         connect_signals()
+        from django.apps import apps
+
+        if apps.is_installed("knox"):  # the Excel engine also runs with registry alone (no API tokens)
+            from .api.auth import connect_token_revocation
+
+            connect_token_revocation()
         # The Excel engine knows no kind: each app registers its own, with the bulk service that writes it.
         register(
             workbook.ENTERPRISES, importer=workbook.EnterpriseImporter, apply=services.apply_enterprise_rows

@@ -16,6 +16,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from .clientip import client_ip
+
 EVENT_LABELS = {
     "login": _("登录"),
     "logout": _("退出登录"),
@@ -27,10 +29,8 @@ EVENT_LABELS = {
 
 
 def _client_addr(request) -> str | None:
-    if request is None:
-        return None
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    return (forwarded.split(",")[0].strip() or None) if forwarded else request.META.get("REMOTE_ADDR")
+    # The proxy header counts only from a trusted proxy (registry.clientip): a client cannot choose its address.
+    return None if request is None else client_ip(request)
 
 
 def record_event(request, action: str, obj: Model | None = None, detail: str = "", *, actor=None) -> LogEntry:

@@ -10,16 +10,18 @@ from collections.abc import Iterable
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from .concurrency import CONFLICT_MESSAGE, current_version, version_of
-from .masking import mask_phone
+from .masking import mask_phone, unmasked
 from .models import Area, Enterprise
 from .rules import normalize_code, validate_credit_code
 from .services import create_enterprise, update_enterprise
+from .validators import PlainTextValidator
 
 DATE_FORMAT = "%Y-%m-%d"
 
@@ -56,6 +58,17 @@ def add_service_errors(
         form.add_error(None, exc)
 
 
+def refuse_control_characters(form: forms.BaseForm) -> None:
+    """Every text field of ``form`` refuses NUL and control characters (registry.validators; tab and newline only
+    in a multi-line field), in place of Django's NUL-only check, so one message names the problem."""
+    for field in form.fields.values():
+        if isinstance(field, forms.CharField):
+            multiline = isinstance(field.widget, forms.Textarea)
+            field.validators = [
+                v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)
+            ] + [PlainTextValidator(multiline=multiline)]
+
+
 class StyledFormMixin:
     """Bootstrap classes and date pickers on every widget; rows with errors get ``has-error``."""
 
@@ -65,6 +78,7 @@ class StyledFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         style_form(self)
+        refuse_control_characters(self)
 
 
 OUT_OF_SCOPE = _("所选项不存在或不在您的管辖范围内，请重新选择。")
@@ -128,6 +142,13 @@ class PersonalDataFormMixin:
         for name in self.kept_personal_fields:
             if not cleaned.get(name):
                 cleaned[name] = getattr(self.instance, name)
+        for name in self.personal_fields:
+            if cleaned.get(name):  # the masked placeholder typed back means "unchanged", never stored
+                stored = getattr(self.instance, name, "") if self.instance.pk else ""
+                try:
+                    cleaned[name] = unmasked(cleaned[name], stored=stored, mask=mask_phone)
+                except ValidationError as exc:
+                    self.add_error(name, exc)
         return cleaned
 
 
@@ -143,13 +164,24 @@ class VersionedFormMixin:
 
     def clean(self):
         cleaned = super().clean()
-        version = (self.cleaned_data.get("version") or "").strip()
-        if "version" in self.fields and version:
-            current, when = current_version(self.instance)
-            if current != version:
-                when_text = date_format(timezone.localtime(when), "Y-m-d H:i:s") if when else ""
-                raise ValidationError(CONFLICT_MESSAGE % {"when": when_text}, code="conflict")
+        self.check_version()  # early, so a stale form shows the conflict with its other errors
         return cleaned
+
+    def check_version(self, *, lock: bool = False) -> None:
+        """Raise the conflict error when the record changed since the form was opened. With ``lock`` (inside the
+        saving transaction, registry.views.ServiceFormMixin) the row is locked first, so of N saves carrying one
+        version exactly one passes: the others wait for the lock and then see the version it wrote. (SQLite
+        serialises writing transactions instead: see the database settings.)"""
+        version = (self.cleaned_data.get("version") or "").strip()
+        if "version" not in self.fields or not version:
+            return
+        if lock:
+            model = type(self.instance)
+            list(model._default_manager.select_for_update().filter(pk=self.instance.pk).values_list("pk"))
+        current, when = current_version(self.instance)
+        if current != version:
+            when_text = date_format(timezone.localtime(when), "Y-m-d H:i:s") if when else ""
+            raise ValidationError(CONFLICT_MESSAGE % {"when": when_text}, code="conflict")
 
 
 class RecordFormMixin(VersionedFormMixin, PersonalDataFormMixin, ScopedFormMixin, StyledFormMixin):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 from django.db import connection, transaction
 
@@ -43,15 +44,44 @@ def _publish() -> None:
     publish_recompute()
 
 
+# After a failed publish this process does not try again for this many seconds: while Redis is down an edit
+# would otherwise wait out the broker's socket timeouts every time. The beat sweep drains the outbox meanwhile.
+PUBLISH_BACKOFF_SECONDS = 30.0
+_paused_until = 0.0
+
+
 def publish_recompute() -> bool:
-    """Ask a worker to drain the outbox. Never raises: the outbox already holds the work."""
+    """Ask a worker to drain the outbox. Never raises: the outbox already holds the work.
+
+    Bounded: a broker that refuses, or accepts and never answers, costs at most the socket timeouts of
+    ``CELERY_BROKER_TRANSPORT_OPTIONS`` (2 s) once, and nothing for the next ``PUBLISH_BACKOFF_SECONDS``.
+    """
+    global _paused_until
     from celery import current_app
 
+    eager = current_app.conf.task_always_eager
+    if not eager and time.monotonic() < _paused_until:
+        logger.info("Recompute publish skipped (broker failed recently); the outbox keeps the request.")
+        return False
     try:
-        current_app.loader.import_default_modules()
-        task = current_app.tasks[RECOMPUTE_TASK]
-        task.apply_async(retry=False)
+        if eager:
+            # Embedded mode runs the task in this process, so it needs the task object (this app imports nothing
+            # above it): import the apps' task modules, once. Not with loader.import_default_modules(): that
+            # re-runs django.setup(), whose logging config silenced a worker's output for good (issue 17).
+            if RECOMPUTE_TASK not in current_app.tasks:
+                current_app.autodiscover_tasks(force=True)
+            current_app.tasks[RECOMPUTE_TASK].apply_async(retry=False)
+        else:
+            current_app.send_task(RECOMPUTE_TASK, retry=False)
         return True
     except Exception:  # noqa: BLE001 — broker down or task missing: beat re-publishes later
+        if not eager:
+            _paused_until = time.monotonic() + PUBLISH_BACKOFF_SECONDS
         logger.warning("Could not publish the recompute task; the outbox keeps the request.", exc_info=True)
         return False
+
+
+def resume_publishing() -> None:
+    """Forget a recent publish failure (tests, and a broker known to be back)."""
+    global _paused_until
+    _paused_until = 0.0

@@ -12,10 +12,11 @@ import copy
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -94,7 +95,28 @@ def save_changed(instance: models.Model, changed: Iterable[str], *, touch: bool 
     """Save only the fields that changed (plus the version); ``touch``: save the version even if none did."""
     changed = list(changed)
     if changed or touch:
-        instance.save(update_fields=stamped(type(instance), changed))
+        with unique_as_field_error(instance):
+            instance.save(update_fields=stamped(type(instance), changed))
+
+
+def save_new(instance: models.Model) -> None:
+    """Insert ``instance`` (validated already); losing a race for a unique value is that field's error."""
+    with unique_as_field_error(instance):
+        instance.save()
+
+
+@contextmanager
+def unique_as_field_error(instance: models.Model):
+    """A unique value that another request committed between our check and our write (two creates of one credit
+    code at once) is the ValidationError ``full_clean`` gives for it — a field error, never an IntegrityError."""
+    try:
+        with transaction.atomic():  # a savepoint: the check below must run in a usable transaction
+            yield
+    except IntegrityError:
+        # The winner has committed (PostgreSQL waits on its unique index entry until then), so the check sees it.
+        instance.validate_unique()
+        instance.validate_constraints()
+        raise
 
 
 def locked(queryset: models.QuerySet, pk) -> models.Model:
@@ -196,7 +218,7 @@ def create_enterprise(
     """Create an enterprise; when ``above_scale`` it is 规上 from ``above_scale_since`` or its founding date."""
     enterprise = Enterprise(**fields)
     enterprise.full_clean()
-    enterprise.save()
+    save_new(enterprise)
     if above_scale:
         AboveScalePeriod.objects.create(
             enterprise=enterprise, start=above_scale_since or enterprise.established_on

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.forms import ModelChoiceField
 from django.http import HttpResponseRedirect
 from django.utils import timezone
@@ -129,7 +130,12 @@ class ServiceFormMixin:
 
     def form_valid(self, form):
         try:
-            self.object = form.save()
+            with transaction.atomic():
+                if hasattr(form, "check_version"):
+                    # Checked in clean() too, but only a check under the row lock, in the transaction that saves,
+                    # stops two saves of one version from both passing.
+                    form.check_version(lock=True)
+                self.object = form.save()
         except ValidationError as exc:
             add_service_errors(form, exc)
             return self.form_invalid(form)

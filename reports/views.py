@@ -24,6 +24,7 @@ from registry.access import access_for
 from registry.audit import record_event
 from registry.models import Area, Enterprise
 from registry.periods import Quarter, quarters_between
+from registry.validators import check_text
 
 from .engine.explain import DENOMINATOR, NUMERATOR, changes, drill_enterprises, drill_live
 from .engine.figures import FigureNotFound, by_child_area, live_figure, series, stored_figure
@@ -215,11 +216,12 @@ class PeriodsView(LoginRequiredMixin, View):
             raise PermissionDenied
         try:
             period = parse_period(request.POST.get("period"))
+            reason = check_text(request.POST.get("reason", ""), multiline=True)
             if request.POST.get("action") == "reopen":
-                reopen_period(period=period, user=request.user, reason=request.POST.get("reason", ""))
+                reopen_period(period=period, user=request.user, reason=reason)
                 messages.success(request, _("%(p)s 已解锁。") % {"p": period})
             else:
-                close_period(period=period, user=request.user, reason=request.POST.get("reason", ""))
+                close_period(period=period, user=request.user, reason=reason)
                 messages.success(
                     request, _("%(p)s 已锁定，此后修改数据不再影响该季度的统计。") % {"p": period}
                 )

@@ -6,6 +6,22 @@ from config.celery import app as celery_app
 pytest.register_assert_rewrite("tests.excel")
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """The SQLite test database is a file, like the embedded default: an in-memory one shared between threads
+    locks whole tables and fails at once instead of waiting, so concurrent writers (tests/test_concurrency.py)
+    could not be tested on it."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+        # A test database need not survive a power cut: skip the fsyncs.
+        database["OPTIONS"]["init_command"] = (
+            database["OPTIONS"].get("init_command", "") + "PRAGMA synchronous=OFF;"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _celery_mode(request):
     """Unit tests run tasks inline; only tests marked ``integration`` talk to a real broker and worker."""

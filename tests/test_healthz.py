@@ -1,3 +1,6 @@
+import socket
+import time
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -60,3 +63,27 @@ def test_healthz_database_failure_is_degraded(client, monkeypatch):
 
 def test_healthz_only_answers_get(client):
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.fixture
+def stalled_broker():
+    """A port that accepts connections (the kernel completes the handshake) and never answers: Redis stopped."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+
+
+def test_healthz_stalled_broker_is_degraded_within_3_seconds(client, settings, stalled_broker):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = stalled_broker
+
+    started = time.monotonic()
+    response = client.get("/healthz")
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["broker"] == {"ok": False, "eager": False, "error": "OperationalError"}
+    assert elapsed < 3

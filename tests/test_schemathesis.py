@@ -1,7 +1,10 @@
 """Property-based run of the whole API against its own OpenAPI schema: no input may produce a 5xx.
 
 The schema is read from /api/schema/ of the in-process WSGI app; requests carry a knox token of a superuser over a
-small seeded registry. GET and POST operations only, few examples each, to stay well under two minutes.
+small seeded registry. Every operation (GET, POST, PUT, PATCH; the API has no DELETE), few examples each, to stay
+within a few minutes. Generated strings may hold NUL (``allow_x00``), and on top of what Hypothesis draws, every
+string of a query, path or body may get a NUL or control character inserted (the ``flatmap_*`` hooks below):
+such input must be refused with a 4xx, never reach the database as a 500.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from knox.models import AuthToken
-from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
+from schemathesis.openapi.checks import RejectedPositiveData, UndefinedStatusCode
 
 from tests.factories import (
     AboveScalePeriodFactory,
@@ -60,12 +65,46 @@ def auth_headers(seeded):
     return {"Authorization": f"Token {token}"}
 
 
+# Failures of these checks say the schema is less precise than the API, not that the API misbehaved.
+CONTRACT_ONLY = (UndefinedStatusCode, RejectedPositiveData, AcceptedNegativeData)
+
 # Generating the schema touches no table, so it loads at collection time (one test per operation).
-schema = (
-    schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
-    .include(method=["GET", "POST"])
-    .exclude(path="/api/v1/auth/token/")  # throttled and credential-free by design: nothing to learn here
+schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application()).include(
+    method=["GET", "POST", "PUT", "PATCH"]
 )
+schema.config.generation.update(allow_x00=True, codec="utf-8")
+
+# NUL, C0 controls (tab and carriage return among them), escape and DEL: what registry.validators refuses.
+CONTROL_CHARACTERS = st.sampled_from(["\x00", "\x01", "\x08", "\t", "\x0b", "\r", "\x1b", "\x1f", "\x7f"])
+
+
+def with_control_characters(value):
+    """A strategy giving ``value`` as it is, or with a control character inserted into one of its strings."""
+    if isinstance(value, str):
+        inserted = st.tuples(CONTROL_CHARACTERS, st.integers(0, len(value))).map(
+            lambda pair: value[: pair[1]] + pair[0] + value[pair[1] :]
+        )
+        return st.one_of(st.just(value), inserted)
+    if isinstance(value, dict):
+        return st.fixed_dictionaries({key: with_control_characters(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return st.tuples(*(with_control_characters(item) for item in value)).map(list)
+    return st.just(value)
+
+
+@schema.hook("flatmap_query")
+def _query_with_control_characters(context, query):
+    return with_control_characters(query)
+
+
+@schema.hook("flatmap_path_parameters")
+def _path_with_control_characters(context, path_parameters):
+    return with_control_characters(path_parameters)
+
+
+@schema.hook("flatmap_body")
+def _body_with_control_characters(context, body):
+    return with_control_characters(body)
 
 
 @schema.parametrize()
@@ -81,4 +120,13 @@ schema = (
     ],
 )
 def test_no_server_errors(case, auth_headers, _keep_test_transaction):
-    case.call_and_validate(headers=auth_headers, checks=[not_a_server_error])
+    """Every check schemathesis has runs; a server error (or a malformed response, ignored auth…) fails. Three
+    contract checks are tolerated because a domain API cannot meet them: a valid-looking id or code that does
+    not exist, or a credit code with a wrong check character, is schema-valid and rightly refused (ST202), a
+    400/404/429 is not listed per operation (ST103), and the schema cannot express every rule (ST201)."""
+    try:
+        case.call_and_validate(headers=auth_headers)
+    except FailureGroup as group:
+        serious = [failure for failure in group.exceptions if not isinstance(failure, CONTRACT_ONLY)]
+        if serious:
+            raise FailureGroup(serious, str(group)) from None

@@ -9,10 +9,16 @@ from rest_framework import serializers
 
 from members import rules
 from members.models import Instructor, InstructorAssignment, Member
-from registry.api.serializers import AreaCodeField, ScopedRelationsMixin, call_rule
+from registry.api.serializers import (
+    AreaCodeField,
+    PlainTextMixin,
+    ScopedRelationsMixin,
+    call_rule,
+    keep_unmasked,
+)
 
 
-class MemberSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
+class MemberSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSerializer):
     class Meta:
         model = Member
         fields = [
@@ -41,7 +47,11 @@ class MemberSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
         validators: list = []
 
     def validate_id_number(self, value: str) -> str:
+        value = keep_unmasked(self, "id_number", value, mask=rules.mask_id_number)
         return call_rule(rules.validate_id_number, value)
+
+    def validate_phone(self, value: str) -> str:
+        return keep_unmasked(self, "phone", value, mask=rules.mask_phone)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -51,13 +61,16 @@ class MemberSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
         return data
 
 
-class InstructorSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
+class InstructorSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSerializer):
     area = AreaCodeField(help_text=_("区域代码"))
 
     class Meta:
         model = Instructor
         fields = ["id", "name", "unit", "full_time", "phone", "area", "ended_on"]
         extra_kwargs = {"phone": {"help_text": _("读取时脱敏")}}
+
+    def validate_phone(self, value: str) -> str:
+        return keep_unmasked(self, "phone", value, mask=rules.mask_phone)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -66,7 +79,7 @@ class InstructorSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
         return data
 
 
-class InstructorAssignmentSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
+class InstructorAssignmentSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSerializer):
     """An assignment's instructor, enterprise and start are fixed once created; it changes only by ending."""
 
     class Meta:

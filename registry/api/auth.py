@@ -7,9 +7,10 @@ delete the expired ones, on every request. Here:
   ``delete-expired-api-tokens``);
 - a token that checked out is remembered in this process's memory (the "local" cache), by its digest, with its
   user and that user's access, for ``API_TOKEN_CACHE_SECONDS`` (60 s by default). The token's own expiry is still
-  checked on every request, so an expired token is refused at once. A token deleted (revoked), a user
-  deactivated, or a role or area changed takes effect within that bound: until then the remembered answer
-  stands. That is the price of not asking the database.
+  checked on every request, so an expired token is refused at once. A password change or a deactivation deletes
+  the user's tokens in the same save (``revoke_tokens``) and forgets them in the saving process at once; other
+  processes, like a token deleted by hand or a role or area changed, follow within that bound: until then their
+  remembered answer stands. That is the price of not asking the database.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.cache import caches
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
@@ -87,3 +90,66 @@ def delete_expired_tokens() -> int:
     """Delete every expired API token; returns how many were deleted."""
     deleted, _rows = get_token_model().objects.filter(expiry__lt=timezone.now()).delete()
     return deleted
+
+
+def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' answer to a locked-out login (``AXES_LOCKOUT_CALLABLE``): under /api/ a JSON 429 like every
+    other API error (``{"detail": …}`` with Retry-After), elsewhere the lockout page."""
+    from axes.helpers import get_client_username, get_cool_off, get_failure_limit
+
+    limit = get_failure_limit(request, credentials)
+    cool_off = get_cool_off(request)
+    if request.path.startswith("/api/"):
+        message = _("登录失败次数过多（%(limit)s 次），该账号已暂时锁定，请稍后再试或联系系统管理员。") % {
+            "limit": limit
+        }
+        response = JsonResponse({"detail": message}, status=429, json_dumps_params={"ensure_ascii": False})
+        if cool_off:
+            response["Retry-After"] = str(int(cool_off.total_seconds()))
+        return response
+    context = {
+        "failure_limit": limit,
+        "username": get_client_username(request, credentials) or "",
+        "cooloff_timedelta": cool_off,
+    }
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=429)
+
+
+def revoke_tokens(user) -> int:
+    """Delete every API token of ``user`` and forget them in this process's token cache; returns how many."""
+    tokens = get_token_model().objects.filter(user=user)
+    cache = caches[TOKEN_CACHE]
+    cache.delete_many([CACHE_PREFIX + digest for digest in tokens.values_list("digest", flat=True)])
+    deleted, _rows = tokens.delete()
+    return deleted
+
+
+def _note_credential_change(sender, instance, update_fields=None, **kwargs) -> None:
+    """Before a user is saved: does this save set a new password (``set_password``; not the silent re-hash at
+    login, which clears ``_password``) or deactivate the user? Then the save revokes the API tokens."""
+    instance._revoke_api_tokens = False
+    if instance.pk is None or (
+        update_fields is not None and not {"password", "is_active"} & set(update_fields)
+    ):
+        return
+    if getattr(instance, "_password", None) is not None:
+        instance._revoke_api_tokens = True
+    elif not instance.is_active:
+        instance._revoke_api_tokens = sender.objects.filter(pk=instance.pk, is_active=True).exists()
+
+
+def _revoke_after_credential_change(sender, instance, **kwargs) -> None:
+    if getattr(instance, "_revoke_api_tokens", False):
+        instance._revoke_api_tokens = False
+        revoke_tokens(instance)
+
+
+def connect_token_revocation() -> None:
+    """A password change or a deactivation revokes the user's API tokens in the same save (a signal: this is
+    authentication, which every way of changing a password goes through, not a coverage write)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models.signals import post_save, pre_save
+
+    user_model = get_user_model()
+    pre_save.connect(_note_credential_change, sender=user_model, dispatch_uid="api-token-revocation-pre")
+    post_save.connect(_revoke_after_credential_change, sender=user_model, dispatch_uid="api-token-revocation")

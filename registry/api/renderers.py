@@ -12,6 +12,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from rest_framework.renderers import BaseRenderer
 
+from registry.excel.cells import safe_csv_value, safe_row
+
 
 def _flatten(value, prefix: str = "") -> dict:
     if isinstance(value, dict):
@@ -49,8 +51,9 @@ class CSVRenderer(BaseRenderer):
         buffer = io.StringIO()
         buffer.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese text correctly only with a BOM
         writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        # Every value is data, never a formula, when Excel or LibreOffice opens the file.
+        writer.writerow(safe_csv_value(v) for v in header)
+        writer.writerows(["" if v is None else safe_csv_value(v) for v in row] for row in rows)
         return buffer.getvalue().encode("utf-8")
 
 
@@ -72,9 +75,9 @@ class XLSXRenderer(BaseRenderer):
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("data")
         sheet.freeze_panes = "A2"
-        sheet.append(header)
+        sheet.append(safe_row(sheet, header))
         for row in rows:
-            sheet.append([_cell(v) for v in row])
+            sheet.append(safe_row(sheet, [_cell(v) for v in row]))
         buffer = io.BytesIO()
         workbook.save(buffer)
         response = (renderer_context or {}).get("response")

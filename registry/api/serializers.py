@@ -4,13 +4,16 @@ through registry.services (the viewsets call them)."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from registry import rules
 from registry.access import access_for
 from registry.choices import CoverageState
+from registry.masking import unmasked
 from registry.models import Area, Enterprise
+from registry.validators import PlainTextValidator, check_text
 
 INT_MAX = 2**31 - 1  # the largest value every supported database stores in an integer column
 
@@ -21,6 +24,13 @@ def call_rule(rule, value):
         return rule(value)
     except DjangoValidationError as exc:
         raise serializers.ValidationError(exc.messages) from None
+
+
+def keep_unmasked(serializer: serializers.Serializer, field: str, value: str, *, mask) -> str:
+    """``value`` as submitted for ``field``; a masked value sent back is the stored one (registry.masking.unmasked)
+    or this field's 400, never stored."""
+    stored = getattr(serializer.instance, field, "") if serializer.instance is not None else ""
+    return call_rule(lambda v: unmasked(v, stored=stored or "", mask=mask), value)
 
 
 class ScopedRelationsMixin:
@@ -40,6 +50,22 @@ class ScopedRelationsMixin:
         return fields
 
 
+class PlainTextMixin:
+    """Every text field refuses NUL and control characters (registry.validators), in place of DRF's NUL-only check,
+    so one Chinese message names the problem. Multi-line fields list themselves in ``multiline_fields``."""
+
+    multiline_fields: tuple[str, ...] = ()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in fields.items():
+            if isinstance(field, serializers.CharField) and not field.read_only:
+                field.validators = [
+                    v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)
+                ] + [PlainTextValidator(multiline=name in self.multiline_fields)]
+        return fields
+
+
 class AreaCodeField(serializers.SlugRelatedField):
     """An area given and shown by its code."""
 
@@ -47,8 +73,12 @@ class AreaCodeField(serializers.SlugRelatedField):
         kwargs.setdefault("queryset", Area.objects.all())
         super().__init__(slug_field="code", **kwargs)
 
+    def to_internal_value(self, data):
+        call_rule(check_text, data)  # a NUL must not reach the lookup (PostgreSQL refuses it: a 500)
+        return super().to_internal_value(data)
 
-class AreaSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
+
+class AreaSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSerializer):
     parent = AreaCodeField(allow_null=True, required=False, help_text=_("上级区域代码，顶级为 null"))
 
     class Meta:
@@ -64,7 +94,7 @@ class AreaSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
         return parent
 
 
-class EnterpriseSerializer(ScopedRelationsMixin, serializers.ModelSerializer):
+class EnterpriseSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSerializer):
     area = AreaCodeField(help_text=_("区域代码"))
     above_scale = serializers.BooleanField(
         source="is_above_scale",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.models import AuthToken
@@ -11,6 +12,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
+
+from registry.validators import check_text
 
 
 class LoginThrottle(AnonRateThrottle):
@@ -38,6 +41,10 @@ class TokenView(APIView):
         for field, value in (("username", username), ("password", password)):
             if not isinstance(value, str) or not value:
                 errors[field] = [_("该字段是必填项。")]
+        try:
+            check_text(username)  # the lockout records the username: a NUL must not reach the database
+        except DjangoValidationError as exc:
+            errors["username"] = exc.messages
         if errors:
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
         user = authenticate(request._request, username=username, password=password)

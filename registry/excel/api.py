@@ -20,7 +20,7 @@ from registry.api.mixins import AuditActorMixin
 from registry.models import ImportJob
 from registry.tasks import start_job
 
-from .importer import KINDS, run_import
+from .importer import KINDS, preflight, run_import
 from .sheets import XLSX_CONTENT_TYPE, template_workbook
 
 # URLs load after every AppConfig.ready(), so the registered kinds are known here.
@@ -101,7 +101,13 @@ class ImportView(AuditActorMixin, APIView):
                 {"file": serializers.FileField(), "dry_run": serializers.BooleanField(default=True)},
             )
         },
-        responses={200: RESULT, 202: JOB, 400: RESULT, 403: OpenApiResponse(description="no write access")},
+        responses={
+            200: RESULT,
+            202: JOB,
+            # Either the result with its row errors or, before any row is read, field errors ({"file": [...]}).
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="every problem, nothing written"),
+            403: OpenApiResponse(description="no write access"),
+        },
     )
     def post(self, request, kind: str):
         kind_or_404(kind)
@@ -114,9 +120,9 @@ class ImportView(AuditActorMixin, APIView):
             raise exceptions.ValidationError({"file": [_("请上传 .xlsx 文件（字段名 file）。")]})
         dry_run = raw in ("true", "1")
         if upload.size is not None and upload.size > settings.IMPORT_INLINE_MAX_BYTES:
-            if upload.size > settings.IMPORT_MAX_BYTES:
-                result = run_import(kind, upload, dry_run=dry_run, user=request.user)  # rejected by size
-                return Response(result.to_dict(), status=status.HTTP_400_BAD_REQUEST)
+            refused = preflight(kind, upload, dry_run=dry_run)  # too big, not a workbook, too many rows
+            if refused is not None:
+                return Response(refused.to_dict(), status=status.HTTP_400_BAD_REQUEST)
             job = start_job(kind=kind, upload=upload, dry_run=dry_run, user=request.user)
             job.refresh_from_db()
             return Response(job_data(job), status=status.HTTP_202_ACCEPTED)

@@ -16,12 +16,68 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
+from openpyxl.cell import WriteOnlyCell
 
 from registry.rules import normalize_code, normalize_text
+from registry.validators import check_text
 
 _TEXT_DATE = re.compile(r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?$")
 TRUE_WORDS = {"是", "Y", "YES", "TRUE", "1", "√", "✓"}
 FALSE_WORDS = {"否", "N", "NO", "FALSE", "0", "×", "✗"}
+
+
+# ---------------------------------------------------------------- formula injection ----
+# OWASP "CSV injection": a spreadsheet evaluates a cell typed as text that starts with one of these. Every value
+# any of our files (xlsx or CSV) holds goes through safe_cell() / safe_csv_value() below, which both ask
+# looks_like_formula(); the importer undoes the CSV quote with unquote_text().
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+
+
+def looks_like_formula(value: Any) -> bool:
+    """True for text an office suite would evaluate (or start evaluating) when it is typed or read from CSV."""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def safe_csv_value(value: Any) -> Any:
+    """A CSV value that is data: text that looks like a formula gets a leading ``'`` (OWASP's advice).
+
+    CSV has no cell types, so the quote is the only defence; Excel and LibreOffice show it, and our importer
+    removes it again (:func:`unquote_text`). Numbers stay numbers (a negative number is not text); text that
+    happens to read as a number ("-2.5") is quoted too: simpler than deciding what a suite would parse."""
+    return QUOTE + value if looks_like_formula(value) else value
+
+
+def safe_cell(sheet, value: Any, **style: Any) -> Any:
+    """A write-only xlsx cell (or the bare value) that no office suite evaluates; ``style``: font, number_format…
+
+    For xlsx we do NOT prefix a quote: the value would then read back with the quote. Instead a text cell is
+    written as an explicit string cell (data_type ``s``: openpyxl would otherwise turn text starting with ``=``
+    into a formula) with Excel's ``quotePrefix`` style, so it stays text even when someone edits the cell and
+    presses Enter. Numbers, dates and booleans are written as themselves."""
+    risky = looks_like_formula(value)
+    style = {name: setting for name, setting in style.items() if setting is not None}
+    if not risky and not style:
+        return value  # plain values: write-only sheets convert them without a Cell object per value
+    cell = WriteOnlyCell(sheet, value=value)
+    if risky:
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    return cell
+
+
+def safe_row(sheet, values) -> list[Any]:
+    """A row for ``sheet.append()`` with every value passed through :func:`safe_cell`."""
+    return [safe_cell(sheet, v) for v in values]
+
+
+def unquote_text(value: Any) -> Any:
+    """Undo :func:`safe_csv_value` on an uploaded cell: ``'=1+1`` (a CSV export saved as xlsx) → ``=1+1``."""
+    if isinstance(value, str) and value.startswith(QUOTE) and looks_like_formula(value[1:]):
+        return value[1:]
+    return value
 
 
 # ---------------------------------------------------------------- parsers (raise ValidationError) ----
@@ -37,7 +93,7 @@ def parse_text(value: Any) -> str:
         value = int(value)  # a phone number typed into a number cell
     if isinstance(value, dt.datetime | dt.date):
         value = value.strftime("%Y-%m-%d")
-    return normalize_text(value)
+    return check_text(normalize_text(value))  # no NUL or control character gets in (registry.validators)
 
 
 def parse_code(value: Any) -> str:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from registry.access import Access, access_for
 
 from .cells import Column, Kind
-from .sheets import BadFile, read_sheet, read_upload
+from .sheets import BadFile, check_upload, read_sheet, read_upload
 
 CHUNK = 1000
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
@@ -256,6 +256,18 @@ def register(kind: Kind, *, importer: type[Importer], apply: ApplyRows) -> None:
     Called from the owning app's AppConfig.ready(); registering a kind again replaces it."""
     REGISTRY[kind.name] = Registration(kind, importer, apply)
     KINDS[kind.name] = kind
+
+
+def preflight(kind: str, file, *, dry_run: bool) -> ImportResult | None:
+    """The refusal of an upload that fails the checks made before any row is parsed (size, package, declared
+    row count), or None: lets a request refuse a big file at once instead of queuing a job for it."""
+    try:
+        check_upload(read_upload(file), REGISTRY[kind].kind)
+    except BadFile as exc:
+        result = ImportResult(kind=kind, dry_run=dry_run)
+        result.errors.append(RowError(None, "", exc.message))
+        return result
+    return None
 
 
 def run_import(kind: str, file, *, dry_run: bool, user, progress: Progress | None = None) -> ImportResult:

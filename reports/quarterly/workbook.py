@@ -12,10 +12,11 @@ from typing import IO
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
+
+from registry.excel.cells import safe_cell, safe_row
 
 from .report import QuarterlyReport, build_quarterly_report, enterprise_rows, quarterly_filename
 
@@ -24,14 +25,12 @@ TITLE = Font(bold=True, size=14)
 
 
 def _cell(sheet, value, *, font=None, number_format=None, alignment=None):
-    cell = WriteOnlyCell(sheet, value=value)
-    if font:
-        cell.font = font
-    if number_format:
-        cell.number_format = number_format
-    if alignment:
-        cell.alignment = alignment
-    return cell
+    return safe_cell(sheet, value, font=font, number_format=number_format, alignment=alignment)
+
+
+def _append(sheet, values) -> None:
+    """Every row goes through safe_row(): names of units and areas are data, never formulas."""
+    sheet.append(safe_row(sheet, values))
 
 
 def _ratio(value: Decimal | None):
@@ -51,7 +50,7 @@ def _new_sheet(wb: Workbook, title: str, *, landscape: bool = False):
 
 
 def _header(sheet, *titles):
-    sheet.append([_cell(sheet, t, font=BOLD) for t in titles])
+    _append(sheet, [_cell(sheet, t, font=BOLD) for t in titles])
 
 
 def _percent(sheet, value):
@@ -66,25 +65,26 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
     summary.column_dimensions["A"].width = 44
     for col in "BCD":
         summary.column_dimensions[col].width = 12
-    summary.append([_cell(summary, title, font=TITLE)])
-    summary.append([f"统计截止日期：{report.as_of:%Y-%m-%d}"])
+    _append(summary, [_cell(summary, title, font=TITLE)])
+    _append(summary, [f"统计截止日期：{report.as_of:%Y-%m-%d}"])
     # One sentence a row: write-only sheets cannot merge cells, and a row per sentence reads and prints well.
     for sentence in report.narrative.replace("。", "。\n").split("\n"):
         if sentence.strip():
-            summary.append([_cell(summary, sentence.strip())])
-    summary.append([])
+            _append(summary, [_cell(summary, sentence.strip())])
+    _append(summary, [])
     _header(summary, "指标", "分子", "分母", "比率")
     for figure in (report.headline, report.single, report.work, report.social_org):
         if figure is not None:
-            summary.append(
+            _append(
+                summary,
                 [
                     figure.indicator.name,
                     figure.numerator,
                     figure.denominator,
                     _percent(summary, figure.percent),
-                ]
+                ],
             )
-    summary.append(["党员总数", report.members.total])
+    _append(summary, ["党员总数", report.members.total])
 
     areas = _new_sheet(wb, "分区域", landscape=True)
     for col, width in zip("ABCDEFGH", (24, 12, 12, 10, 10, 10, 10, 10), strict=True):
@@ -92,7 +92,8 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
     _header(areas, "区域", "规上企业", "建立党组织", "覆盖率", "单独组建", "联合组建", "工作覆盖", "未覆盖")
     for row in report.sub_areas:
         b = row["breakdown"]
-        areas.append(
+        _append(
+            areas,
             [
                 row["area"].name,
                 row["denominator"],
@@ -102,7 +103,7 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
                 b.joint,
                 b.work,
                 b.none,
-            ]
+            ],
         )
     if report.sub_areas:
         chart = BarChart()
@@ -127,14 +128,15 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
         ("工作覆盖（仅选派指导员）", h.breakdown.work),
         ("未覆盖", h.breakdown.none),
     ):
-        setup.append(
+        _append(
+            setup,
             [
                 label,
                 count,
                 _cell(setup, count / h.denominator if h.denominator else None, number_format="0.0%"),
-            ]
+            ],
         )
-    setup.append(["合计", h.denominator])
+    _append(setup, ["合计", h.denominator])
 
     members = _new_sheet(wb, "党员构成")
     members.column_dimensions["A"].width = 20
@@ -151,8 +153,8 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
         ("流动党员", "mobile"),
         ("离退休", "retired"),
     ):
-        members.append([label, getattr(m, name), _percent(members, m.share(name))])
-    members.append(["平均年龄（岁）", float(m.average_age) if m.average_age is not None else None])
+        _append(members, [label, getattr(m, name), _percent(members, m.share(name))])
+    _append(members, ["平均年龄（岁）", float(m.average_age) if m.average_age is not None else None])
 
     changed = _new_sheet(wb, "变化情况", landscape=True)
     for col, width in zip("ABCDEF", (14, 34, 16, 18, 18, 60), strict=True):
@@ -160,7 +162,8 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
     _header(changed, "比较", "单位", "所在区域", "变化前", "变化后", "原因")
     for label, rows in (("较上季度", report.changes_quarter), ("较上年同期", report.changes_year)):
         for c in rows:
-            changed.append(
+            _append(
+                changed,
                 [
                     label,
                     c.enterprise.name,
@@ -168,7 +171,7 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
                     c.before_label + (" · 规上" if c.above_scale_before else ""),
                     c.after_label + (" · 规上" if c.above_scale_after else ""),
                     "；".join(c.reasons),
-                ]
+                ],
             )
 
     detail = _new_sheet(wb, "单位明细", landscape=True)
@@ -179,7 +182,7 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
         detail, "单位名称", "统一社会信用代码", "所在区域", "类别", "规上", "覆盖状态", "党员（工作单位）"
     )
     for row in enterprise_rows(report):
-        detail.append(row)
+        _append(detail, row)
 
     todo = _new_sheet(wb, "待办事项")
     todo.column_dimensions["A"].width = 34
@@ -187,7 +190,7 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
     todo.column_dimensions["C"].width = 60
     _header(todo, "事项", "数量", "单位或党组织（前 20 个）")
     for item, count, names in report.work_items:
-        todo.append([str(item.title), count, "、".join(names)])
+        _append(todo, [str(item.title), count, "、".join(names)])
 
     wb.save(stream)
 

@@ -5,6 +5,7 @@ Runs when the suite is pointed at PostgreSQL and a Redis broker (as .ci/run does
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from django.db import connection
 
 from config.celery import app as celery_app
 from registry.models import RecomputeRequest
+from registry.outbox import resume_publishing
 from registry.periods import Quarter
 from reports.engine.recompute import recompute
 from reports.models import Snapshot
@@ -54,6 +56,7 @@ def worker(transactional_db):
         f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     )
     env["DEBUG"] = "1"
+    env["MEDIA_ROOT"] = str(settings.MEDIA_ROOT)  # the worker reads the uploads this test stores
     celery_app.control.purge()
     artifacts = BASE_DIR / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
@@ -95,6 +98,7 @@ def _use_broker(url):
     celery_app.conf.broker_url = celery_app.conf.broker_write_url = url
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    resume_publishing()  # a failure against the old broker must not pause publishing to the new one
 
 
 def headline(area):
@@ -136,3 +140,29 @@ def test_change_while_broker_is_down_is_picked_up_later(worker, client):
     celery_app.send_task("reports.sweep_outbox")
     assert wait_for(lambda: headline(park).denominator == 0), "the sweep did not pick the request up"
     assert not RecomputeRequest.objects.exists()
+
+
+def test_worker_that_committed_an_import_still_logs_its_next_task(worker):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from registry.excel.jobs import create_job
+    from registry.models import Enterprise, ImportJob
+    from tests.excel import ENT_HEADERS, firm_row, make_staff, make_zone, workbook
+
+    zone = make_zone()
+    upload = SimpleUploadedFile("firms.xlsx", workbook(ENT_HEADERS, [firm_row(n) for n in range(1, 4)]))
+    job = create_job(kind="enterprises", upload=upload, dry_run=False, user=make_staff(zone))
+
+    imported = celery_app.send_task("registry.run_import_job", args=[job.pk])
+    assert wait_for(lambda: ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.DONE), (
+        ImportJob.objects.get(pk=job.pk).error
+    )
+    assert Enterprise.objects.count() == 3  # committed: the worker published the recompute task itself
+    following = celery_app.send_task("reports.sweep_outbox")
+
+    log = BASE_DIR / "test-artifacts" / "worker.log"
+    pattern = r"task=%s id=%s state=SUCCESS duration_ms=\d+\.\d"
+    assert wait_for(lambda: re.search(pattern % ("reports.sweep_outbox", following.id), log.read_text())), (
+        log.read_text()[-3000:]
+    )
+    assert re.search(pattern % ("registry.run_import_job", imported.id), log.read_text())

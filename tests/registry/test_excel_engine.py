@@ -283,7 +283,10 @@ def test_size_and_row_limits_are_settings(api):
     data = workbook(ENT_HEADERS, [firm_row(1), firm_row(2), firm_row(3)])
     with override_settings(IMPORT_MAX_ROWS=2):
         errors = post(api, "enterprises", data).json()["errors"]
-    assert errors[0]["message"] == "数据行超过上限 2 行，请拆分文件后分批导入。"
+    assert (
+        errors[0]["message"]
+        == "工作表共有 3 行（含空行），超过上限 2 行，请删除多余的空行或拆分文件后分批导入。"
+    )
     with override_settings(IMPORT_MAX_BYTES=1000):
         response = post(api, "enterprises", data)
     assert response.status_code == 400
@@ -445,6 +448,7 @@ def test_the_engine_imports_no_model_but_its_job_and_nothing_above_registry():
         "registry.models",
         "registry.rules",
         "registry.tasks",
+        "registry.validators",
     }
     assert imported["registry.models"] == {"ImportJob"}
     # The kinds come in through registration, never by import.
