@@ -78,9 +78,9 @@ def ensure_data(enterprises: int, members: int, out) -> None:
     """Reuse the synthetic province if it has the asked-for size, else generate it anew (and compute it)."""
     from members.models import Member
     from registry.models import Area, Enterprise
+    from reports.engine.recompute import recompute
 
-    from ..engine.recompute import recompute
-    from .synthetic import Sizes, generate, wipe
+    from ..synthetic import Sizes, generate, wipe
 
     if (
         Area.objects.filter(code="SYN").exists()

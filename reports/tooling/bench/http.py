@@ -106,7 +106,7 @@ def bench_http(seconds: int, out) -> list[Row]:
         def recompute_loop():
             from django.db import connections
 
-            from ..engine.recompute import recompute
+            from reports.engine.recompute import recompute
 
             while not busy.is_set():
                 recompute(periods=[Quarter.current()])

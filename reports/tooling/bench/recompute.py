@@ -86,8 +86,7 @@ def bench_recompute(runs: int, out) -> list[Row]:
     from registry.models import Enterprise
     from registry.periods import Quarter
     from registry.services import update_enterprise
-
-    from ..engine.recompute import process_outbox, recompute
+    from reports.engine.recompute import process_outbox, recompute
 
     quarter = Quarter.current()
     day = quarter.last_day

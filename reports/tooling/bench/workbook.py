@@ -14,9 +14,8 @@ def bench_workbook(runs: int, out) -> list[Row]:
 
     from registry.models import Area, Enterprise
     from registry.periods import Quarter
-
-    from ..quarterly.report import build_quarterly_report, enterprise_rows
-    from ..quarterly.workbook import write_quarterly_workbook
+    from reports.quarterly.report import build_quarterly_report, enterprise_rows
+    from reports.quarterly.workbook import write_quarterly_workbook
 
     quarter = Quarter.current()
     areas = Area.objects.filter(parent__code="SYN").order_by("path")
