@@ -292,6 +292,49 @@ def test_libreoffice_evaluates_no_payload(client, staff, tmp_path):
     assert set(names) & EVALUATED == set()
 
 
+def _libreoffice_resaved(soffice: str, tmp_path, name: str, data: bytes, extension: str) -> bytes:
+    """``data`` opened by LibreOffice (every formula recalculated on load; a CSV read the way Calc reads one) and
+    saved again as a workbook: whatever Calc took for a formula comes back as a formula cell."""
+    source = tmp_path / f"{name}.{extension}"
+    source.write_bytes(data)
+    outdir = tmp_path / "resaved"
+    outdir.mkdir(exist_ok=True)
+    subprocess.run(
+        [soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo2", "--convert-to",
+         "xlsx", "--outdir", str(outdir), str(source)],
+        check=True, timeout=180, capture_output=True,
+    )  # fmt: skip
+    return (outdir / f"{name}.xlsx").read_bytes()
+
+
+@pytest.mark.parametrize("name", list(WORKBOOKS))
+def test_libreoffice_takes_no_payload_for_a_formula_in_any_workbook(client, staff, tmp_path, name):
+    soffice = _soffice()
+    url, query, expected = WORKBOOKS[name]
+    resaved = _libreoffice_resaved(soffice, tmp_path, "book", content(client.get(url, query)), "xlsx")
+    formulas, texts = formulas_and_texts(resaved)
+    assert formulas == []
+    assert {as_read(p) for p in expected} - texts == set()
+
+
+@pytest.mark.parametrize("name", list(API_PATHS))
+def test_libreoffice_takes_no_payload_for_a_formula_in_any_csv(api, tmp_path, name):
+    soffice = _soffice()
+    url, query, _expected = API_PATHS[name]
+    data = content(api.get(url, {**query, "format": "csv", "page_size": 1000}))
+    formulas, _texts = formulas_and_texts(_libreoffice_resaved(soffice, tmp_path, "list", data, "csv"))
+    assert formulas == []
+
+
+def test_libreoffice_does_take_a_bare_formula_from_a_csv(tmp_path):
+    """The control for the CSV check: an unguarded cell is read as a formula, so the check can fail."""
+    soffice = _soffice()
+    formulas, _texts = formulas_and_texts(
+        _libreoffice_resaved(soffice, tmp_path, "bare", b"name\n=10+5\n", "csv")
+    )
+    assert formulas == ["bare!A2"]
+
+
 def test_every_writer_goes_through_the_one_rule():
     """A module that starts a workbook or a CSV writer passes its values through registry.excel.cells (developer
     tooling aside): a new writer that forgets it fails here before it ships."""
