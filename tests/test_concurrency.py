@@ -30,6 +30,15 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_content_types():
+    """A transactional test earlier in the run flushed the tables, and content types came back with new ids: the
+    process-wide cache would hand the audit log a stale id (a foreign-key error on SQLite's commit)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
 def run_at_once(calls):
     """Run ``calls`` in one thread each, released together; their results (or exceptions) in order."""
     barrier = threading.Barrier(len(calls))
