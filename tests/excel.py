@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from rest_framework.test import APIClient
 
+from registry.excel.importer import run_import
 from registry.models import RecomputeRequest
 from tests.factories import (
     AboveScalePeriodFactory,
@@ -189,6 +190,14 @@ def in_world(build, act, rows) -> dict:
         }
         transaction.set_rollback(True)
     return seen
+
+
+def assert_imports_back_unchanged(kind: str, data: bytes, user, rows: int) -> None:
+    """A downloaded ledger uploaded again as it is: every row read, none changed, nothing to recompute."""
+    result = run_import(kind, data, dry_run=False, user=user)
+    assert result.errors == []
+    assert (result.summary["changes"], result.summary["unchanged"]) == (0, rows)
+    assert RecomputeRequest.objects.count() == 0
 
 
 # --- fixtures shared by the Excel test modules ------------------------------------------------------------------
