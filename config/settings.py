@@ -330,6 +330,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         "mask_callable": _MASK,
     },
     "members.InstructorAssignment",
+    "members.Membership",
+    "members.Employment",
+    "members.Mobility",
 )
 AUDITLOG_USE_FK_STRING_REPRESENTATION = True
 AUDITLOG_DISABLE_REMOTE_ADDR = False

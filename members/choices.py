@@ -31,3 +31,23 @@ class EndReason(models.TextChoices):
     EXPELLED = "expelled", _("开除党籍（出党）")
     REMOVED = "removed", _("除名/劝退")
     OTHER = "other", _("其他")
+
+
+class MembershipStart(models.TextChoices):
+    """How a membership (组织关系) in an organisation began."""
+
+    DEVELOPED = "developed", _("发展入党")
+    TRANSFER_IN = "transfer_in", _("转入")
+    RESTORED = "restored", _("恢复党籍")
+
+
+class MembershipEnd(models.TextChoices):
+    """How a membership ended: a transfer inside the registry, or one of the reasons a member leaves it."""
+
+    TRANSFER = "transfer", _("组织关系转接（系统内）")
+    TRANSFER_OUT = EndReason.TRANSFER_OUT.value, EndReason.TRANSFER_OUT.label
+    DEATH = EndReason.DEATH.value, EndReason.DEATH.label
+    SUSPENDED = EndReason.SUSPENDED.value, EndReason.SUSPENDED.label
+    EXPELLED = EndReason.EXPELLED.value, EndReason.EXPELLED.label
+    REMOVED = EndReason.REMOVED.value, EndReason.REMOVED.label
+    OTHER = EndReason.OTHER.value, EndReason.OTHER.label

@@ -3,30 +3,43 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import PartyOrganization
-from registry.dating import DatedQuerySet, DatedRecord, active_q, holds_on
+from registry.dating import DatedQuerySet, DatedRecord, active_q, add_years
 from registry.models import Area, Enterprise
 
-from .choices import Education, EndReason, Gender, MemberCategory
+from .choices import Education, EndReason, Gender, MemberCategory, MembershipEnd, MembershipStart
 from .rules import mask_id_number, mask_phone, validate_id_number
+
+
+def full_on_q(on: dt.date, prefix: str = "") -> Q:
+    """Members who were full (正式) members on ``on``: 转正 on or before it, or full with no 转正 date on record
+    (registered as full: full for every date the registry knows them)."""
+    return Q(**{f"{prefix}confirmed_on__lte": on}) | Q(
+        **{f"{prefix}confirmed_on__isnull": True, f"{prefix}category": MemberCategory.FULL}
+    )
 
 
 class MemberQuerySet(models.QuerySet):
     def restrict(self, access):
-        """Members are seen where their membership is held (the organisation's area)."""
+        """Members are seen where their current (or last) membership is held (the organisation's area)."""
         return self.filter(access.path_q("organization__area__path"))
 
     def active_on(self, on: dt.date):
-        """Joined on or before ``on`` and not ended by then."""
-        return self.filter(active_q(on, start="joined_on", end="ended_on"))
+        """Members holding a membership on ``on``."""
+        return self.filter(Exists(Membership.objects.active_on(on).filter(member=OuterRef("pk"))))
 
-    def held_in_area(self, area: Area):
-        """Counted where the membership is held: the area of the member's organisation."""
-        return self.filter(organization__area__path__startswith=area.path)
+    def held_on(self, on: dt.date, *, organization=None, area: Area | None = None):
+        """Members whose membership on ``on`` was held in ``organization`` / in ``area``'s subtree."""
+        held = Membership.objects.active_on(on).filter(member=OuterRef("pk"))
+        if organization is not None:
+            held = held.filter(organization=organization)
+        if area is not None:
+            held = held.filter(organization__area__path__startswith=area.path)
+        return self.filter(Exists(held))
 
 
 END_CONSTRAINT_MESSAGE = _("减少日期和减少原因应同时填写。")
@@ -47,8 +60,16 @@ class Member(models.Model):
     category = models.CharField(
         _("党员类别"), max_length=16, choices=MemberCategory.choices, default=MemberCategory.FULL
     )
+    joined_party_on = models.DateField(
+        _("入党日期"), help_text=_("成为预备党员的日期；可早于本系统中任何党组织。")
+    )
+    confirmed_on = models.DateField(_("转正日期"), null=True, blank=True)
+    probation_extended_on = models.DateField(_("延长预备期决定日期"), null=True, blank=True)
+    probation_until = models.DateField(_("预备期延长至"), null=True, blank=True)
+    # The columns below mirror the current (or last) membership, employment and mobility rows for lists and the
+    # v1 API; every figure as of a date counts the dated rows (Membership, Employment, Mobility), never these.
     joined_on = models.DateField(
-        _("入党（转入）日期"), help_text=_("入党或组织关系转入本组织的日期，从当日起计入统计。")
+        _("转入本组织日期"), help_text=_("组织关系转入（或入党编入）当前党组织的日期，从当日起计入统计。")
     )
     organization = models.ForeignKey(
         PartyOrganization,
@@ -94,7 +115,20 @@ class Member(models.Model):
         return reverse("members:member_detail", args=[self.pk])
 
     def active_on(self, on: dt.date) -> bool:
-        return holds_on(on, self.joined_on, self.ended_on)
+        return self.memberships.filter(active_q(on)).exists()
+
+    def category_on(self, on: dt.date) -> str | None:
+        """正式 or 预备 on ``on`` (None before the party join date)."""
+        if on < self.joined_party_on:
+            return None
+        if self.confirmed_on is not None:
+            return MemberCategory.FULL if on >= self.confirmed_on else MemberCategory.PROBATIONARY
+        return self.category
+
+    @property
+    def probation_ends_on(self) -> dt.date:
+        """The earliest 转正 date: one year after joining the Party, or the end of an extended probation."""
+        return self.probation_until or add_years(self.joined_party_on, 1)
 
     @property
     def masked_id_number(self) -> str:
@@ -103,6 +137,91 @@ class Member(models.Model):
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
+
+
+class HistoryQuerySet(DatedQuerySet):
+    def counted_on(self, on: dt.date):
+        """Rows holding on ``on`` whose member held a membership that day (only members are counted)."""
+        held = Membership.objects.active_on(on).filter(member=OuterRef("member_id"))
+        return self.active_on(on).filter(Exists(held))
+
+    def full_on(self, on: dt.date):
+        return self.filter(full_on_q(on, prefix="member__"))
+
+
+class Membership(DatedRecord):
+    """组织关系: the member's relationship held in one organisation over [start, end). At most one at a date."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("党员"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        PartyOrganization, verbose_name=_("党组织"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    how_started = models.CharField(_("进入方式"), max_length=16, choices=MembershipStart.choices, blank=True)
+    how_ended = models.CharField(_("离开方式"), max_length=16, choices=MembershipEnd.choices, blank=True)
+
+    objects = HistoryQuerySet.as_manager()
+
+    class Meta(DatedRecord.Meta):
+        verbose_name = _("组织关系")
+        verbose_name_plural = _("组织关系")
+        ordering = ["member", "start"]
+        indexes = [
+            models.Index(fields=["organization", "start"]),
+            models.Index(fields=["member", "start"]),
+        ]
+        constraints = [
+            *DatedRecord.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(end__isnull=True), name="membership_one_open_per_member"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} @ {self.organization}"
+
+
+class Employment(DatedRecord):
+    """工作单位 over time: where the member worked over [start, end)."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("党员"), on_delete=models.CASCADE, related_name="employments"
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("工作单位"), on_delete=models.PROTECT, related_name="employments"
+    )
+
+    objects = HistoryQuerySet.as_manager()
+
+    class Meta(DatedRecord.Meta):
+        verbose_name = _("工作单位记录")
+        verbose_name_plural = _("工作单位记录")
+        ordering = ["member", "start"]
+        indexes = [models.Index(fields=["enterprise", "start"]), models.Index(fields=["member", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} → {self.enterprise}"
+
+
+class Mobility(DatedRecord):
+    """流动党员: the member was away from the organisation over [start, end), working or living elsewhere."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("党员"), on_delete=models.CASCADE, related_name="mobility"
+    )
+    destination = models.CharField(_("外出去向"), max_length=100, blank=True)
+
+    objects = HistoryQuerySet.as_manager()
+
+    class Meta(DatedRecord.Meta):
+        verbose_name = _("流动记录")
+        verbose_name_plural = _("流动记录")
+        ordering = ["member", "start"]
+        indexes = [models.Index(fields=["member", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} ⇢ {self.destination}"
 
 
 class InstructorQuerySet(models.QuerySet):

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
+from registry.dating import add_years
 from registry.masking import mask_id_number, mask_phone  # noqa: F401 — the rule lives in registry.masking
 from registry.rules import looks_like_excel_number, normalize_code
 
@@ -86,6 +87,60 @@ def membership_errors(
     return errors
 
 
+def party_join_errors(
+    *, joined_party_on: dt.date | None, joined_on: dt.date | None, birth_date: dt.date | None
+) -> dict[str, str]:
+    """入党日期: on or after the 18th birthday, and not after the membership here began."""
+    errors = {}
+    if joined_party_on and joined_on and joined_party_on > joined_on:
+        errors["joined_party_on"] = _g("入党日期不能晚于转入本组织日期（%(d)s）。") % {
+            "d": joined_on.isoformat()
+        }
+    if joined_party_on and birth_date and joined_party_on < add_years(birth_date, 18):
+        errors["joined_party_on"] = _g("入党时应年满十八岁（%(d)s 起）。") % {
+            "d": add_years(birth_date, 18).isoformat()
+        }
+    return errors
+
+
+def transfer_errors(*, current, organization, on: dt.date, last_end: dt.date | None) -> dict[str, str]:
+    """组织关系转接 on ``on`` from the ``current`` open membership (None: the member left, this is 转回 after
+    ``last_end``) into ``organization``."""
+    if current is not None:
+        if organization.pk == current.organization_id:
+            return {"organization": _g("转入的党组织与当前所在党组织相同。")}
+        if on <= current.start:
+            return {
+                "on": _g("转接日期应晚于转入当前党组织的日期（%(d)s）。") % {"d": current.start.isoformat()}
+            }
+    elif last_end is not None and on < last_end:
+        return {"on": _g("转回日期不能早于上次减少日期（%(d)s）。") % {"d": last_end.isoformat()}}
+    if not organization.active_on(on):
+        return {"organization": _g("该党组织在 %(d)s 不存续，不能接收组织关系。") % {"d": on.isoformat()}}
+    return {}
+
+
+def confirm_errors(member, on: dt.date) -> dict[str, str]:
+    """转正 on ``on``: only a probationary member, not before the probation (一年, or as extended) has passed."""
+    if member.category != "probationary":
+        return {"on": _g("只有预备党员可以转正。")}
+    if on < member.probation_ends_on:
+        return {"on": _g("预备期未满，最早可于 %(d)s 转正。") % {"d": member.probation_ends_on.isoformat()}}
+    return {}
+
+
+def extension_errors(member, until: dt.date) -> dict[str, str]:
+    """延长预备期: only a probationary member, ending after the one-year probation and at most a year later."""
+    if member.category != "probationary":
+        return {"until": _g("只有预备党员可以延长预备期。")}
+    year = add_years(member.joined_party_on, 1)
+    if until <= year:
+        return {"until": _g("延长后的预备期应晚于 %(d)s（预备期一年）。") % {"d": year.isoformat()}}
+    if until > add_years(year, 1):
+        return {"until": _g("延长预备期最长一年，最晚至 %(d)s。") % {"d": add_years(year, 1).isoformat()}}
+    return {}
+
+
 def assignment_errors(
     *, start: dt.date, end: dt.date | None, clashes: bool, instructor_ended_on: dt.date | None
 ) -> dict[str, str]:
@@ -98,23 +153,6 @@ def assignment_errors(
     if instructor_ended_on and start >= instructor_ended_on:
         errors["start"] = _g("指导员已于 %(d)s 离任。") % {"d": instructor_ended_on.isoformat()}
     return errors
-
-
-def member_areas(member) -> set[int]:
-    """Where a member counts: the area of the organisation holding the membership, and of the workplace."""
-    areas = {member.organization.area_id}
-    if member.enterprise_id:
-        areas.add(member.enterprise.area_id)
-    return areas
-
-
-def member_recompute(old, new) -> list[tuple[int, dt.date | None]]:
-    """The (area id, since) pairs a create (``old`` None) or an update of a member asks to recompute: every area
-    the member counted or counts in, from the earliest of the joining and end dates before and after."""
-    if old is None:
-        return [(area_id, new.joined_on) for area_id in sorted(member_areas(new))]
-    since = min([old.joined_on, new.joined_on] + [d for d in (old.ended_on, new.ended_on) if d])
-    return [(area_id, since) for area_id in sorted(member_areas(old) | member_areas(new))]
 
 
 def assignment_recompute(old, new, *, area_id: int) -> list[tuple[int, dt.date | None]]:

@@ -25,12 +25,11 @@ class PartyOrganizationQuerySet(models.QuerySet):
 
     def with_counts(self, on: dt.date):
         """Annotate ``member_count``, ``full_member_count`` and ``unit_count`` as of ``on``."""
-        members = PartyOrganization.members.rel.related_model.objects.filter(
-            active_q(on, start="joined_on", end="ended_on")
-        )
+        # members.Membership through the relation: orgs does not import members.
+        memberships = PartyOrganization.memberships.rel.related_model.objects.active_on(on)
         return self.annotate(
-            member_count=count_of(members, "organization"),
-            full_member_count=count_of(members.filter(category="full"), "organization"),
+            member_count=count_of(memberships, "organization"),
+            full_member_count=count_of(memberships.full_on(on), "organization"),
             unit_count=count_of(OrganizationLink.objects.filter(active_q(on)), "organization"),
         )
 

@@ -73,3 +73,11 @@ def count_of(queryset: models.QuerySet, fk: str) -> Coalesce:
         .values("n")
     )
     return Coalesce(models.Subquery(counted, output_field=models.IntegerField()), 0)
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` later (earlier when negative); 29 February becomes the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

@@ -84,11 +84,10 @@ class EnterpriseQuerySet(models.QuerySet):
         return self.with_coverage(on).filter(coverage=state)
 
     def with_member_counts(self, on: dt.date):
-        """Annotate ``party_members`` and ``full_members``: active members employed here on ``on``."""
-        members = self.model.employed_members.rel.related_model.objects.filter(
-            active_q(on, start="joined_on", end="ended_on")
-        )
+        """Annotate ``party_members`` and ``full_members``: members employed here on ``on`` (members.Employment,
+        reached through the relation: registry does not import the apps built on it)."""
+        employments = self.model.employments.rel.related_model.objects.counted_on(on)
         return self.annotate(
-            party_members=count_of(members, "enterprise"),
-            full_members=count_of(members.filter(category="full"), "enterprise"),
+            party_members=count_of(employments, "enterprise"),
+            full_members=count_of(employments.full_on(on), "enterprise"),
         )

@@ -80,6 +80,7 @@ class LinkFactory(factory.django.DjangoModelFactory):
 class MemberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Member
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"党员{n}")
     gender = "M"
@@ -89,8 +90,17 @@ class MemberFactory(factory.django.DjangoModelFactory):
     id_number = factory.Sequence(lambda n: make_id_number(n))
     category = "full"
     joined_on = dt.date(2019, 1, 1)
+    joined_party_on = factory.SelfAttribute("joined_on")
     organization = factory.SubFactory(OrganizationFactory)
     enterprise = None
+
+    @factory.post_generation
+    def history(obj, create, extracted, **kwargs):
+        """The member's first membership, workplace and mobility rows, as members.services.create_member writes."""
+        if create:
+            from members.history import create_first_rows
+
+            create_first_rows([obj])
 
 
 class InstructorFactory(factory.django.DjangoModelFactory):

@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import ExtractYear
 
 from members.choices import COLLEGE_OR_ABOVE, MAJORITY_ETHNICITY
-from members.models import Member
+from members.models import Employment, Membership, Mobility, full_on_q
 from orgs.models import OrganizationLink
 from registry.choices import Category
 from registry.models import Area, Enterprise
@@ -148,27 +148,31 @@ def _years_ago(on: dt.date, years: int) -> dt.date:
 
 
 def member_aggregates(on: dt.date) -> dict:
-    """Aggregate expressions over active members: the figures of party statistics, as of ``on``."""
+    """Aggregate expressions over the memberships held on ``on``, one per member: the figures of party
+    statistics, each member in the category and mobility they had that day."""
     birthday_not_yet = Case(
         When(
-            Q(birth_date__month__gt=on.month) | Q(birth_date__month=on.month, birth_date__day__gt=on.day),
+            Q(member__birth_date__month__gt=on.month)
+            | Q(member__birth_date__month=on.month, member__birth_date__day__gt=on.day),
             then=Value(1),
         ),
         default=Value(0),
         output_field=IntegerField(),
     )
+    full = full_on_q(on, prefix="member__")
+    away = Exists(Mobility.objects.active_on(on).filter(member=OuterRef("member_id")))
     return {
         "total": Count("pk"),
-        "full": Count("pk", filter=Q(category="full")),
-        "probationary": Count("pk", filter=Q(category="probationary")),
-        "female": Count("pk", filter=Q(gender="F")),
-        "minority": Count("pk", filter=~Q(ethnicity=MAJORITY_ETHNICITY) & ~Q(ethnicity="")),
-        "college_or_above": Count("pk", filter=Q(education__in=COLLEGE_OR_ABOVE)),
-        "under_35": Count("pk", filter=Q(birth_date__gt=_years_ago(on, 35))),
-        "mobile": Count("pk", filter=Q(is_mobile=True)),
-        "retired": Count("pk", filter=Q(retired=True)),
+        "full": Count("pk", filter=full),
+        "probationary": Count("pk", filter=~full),
+        "female": Count("pk", filter=Q(member__gender="F")),
+        "minority": Count("pk", filter=~Q(member__ethnicity=MAJORITY_ETHNICITY) & ~Q(member__ethnicity="")),
+        "college_or_above": Count("pk", filter=Q(member__education__in=COLLEGE_OR_ABOVE)),
+        "under_35": Count("pk", filter=Q(member__birth_date__gt=_years_ago(on, 35))),
+        "mobile": Count("pk", filter=away),
+        "retired": Count("pk", filter=Q(member__retired=True)),
         "age_sum": Sum(
-            Value(on.year) - ExtractYear("birth_date") - birthday_not_yet, output_field=IntegerField()
+            Value(on.year) - ExtractYear("member__birth_date") - birthday_not_yet, output_field=IntegerField()
         ),
     }
 
@@ -209,11 +213,11 @@ def member_figures_by_organization(on: dt.date, area_ids: Iterable[int] | None =
 
     The recompute keeps the per-organisation counts (the work queue's "members held") and sums the rest per area.
     """
-    members = Member.objects.active_on(on)
+    memberships = Membership.objects.active_on(on)
     if area_ids is not None:
-        members = members.filter(organization__area_id__in=list(area_ids))
+        memberships = memberships.filter(organization__area_id__in=list(area_ids))
     rows = (
-        members.values("organization_id", "organization__area_id")
+        memberships.values("organization_id", "organization__area_id")
         .annotate(**member_aggregates(on))
         .order_by()
     )
@@ -235,12 +239,12 @@ def employed_member_counts(
 ) -> dict[int, tuple[int, int]]:
     """Enterprise → (party members, full members) employed there on ``on``: the stored twin of
     ``EnterpriseQuerySet.with_member_counts`` (one grouped query)."""
-    members = Member.objects.active_on(on).filter(enterprise__isnull=False)
+    employments = Employment.objects.counted_on(on)
     if enterprise_ids is not None:
-        members = members.filter(enterprise_id__in=enterprise_ids)
+        employments = employments.filter(enterprise_id__in=enterprise_ids)
     rows = (
-        members.values_list("enterprise_id")
-        .annotate(n=Count("pk"), full=Count("pk", filter=Q(category="full")))
+        employments.values_list("enterprise_id")
+        .annotate(n=Count("pk"), full=Count("pk", filter=full_on_q(on, prefix="member__")))
         .order_by()
     )
     return {pk: (n, full) for pk, n, full in rows}
@@ -279,5 +283,6 @@ def coverage_on(area: Area, on: dt.date) -> dict[str, Breakdown]:
 
 def members_on(area: Area, on: dt.date) -> MemberFigures:
     figures = MemberFigures()
-    figures.merge(Member.objects.active_on(on).held_in_area(area).aggregate(**member_aggregates(on)))
+    held = Membership.objects.active_on(on).filter(organization__area__path__startswith=area.path)
+    figures.merge(held.aggregate(**member_aggregates(on)))
     return figures
