@@ -23,6 +23,16 @@ def full_on_q(on: dt.date, prefix: str = "") -> Q:
     )
 
 
+def probation_overdue_q(on: dt.date, prefix: str = "") -> Q:
+    """Probationary members whose probation (一年, or as extended) was over before ``on`` with no decision by then:
+    an error in the records (DOMAIN: 预备期满应及时讨论转正、延长或取消资格)."""
+    year_ago = add_years(on, -1)
+    over = Q(**{f"{prefix}probation_until__isnull": True, f"{prefix}joined_party_on__lt": year_ago}) | Q(
+        **{f"{prefix}probation_until__lt": on}
+    )
+    return over & ~full_on_q(on, prefix)
+
+
 class MemberQuerySet(models.QuerySet):
     def restrict(self, access):
         """Members are seen where their current (or last) membership is held (the organisation's area)."""
@@ -147,6 +157,9 @@ class HistoryQuerySet(DatedQuerySet):
 
     def full_on(self, on: dt.date):
         return self.filter(full_on_q(on, prefix="member__"))
+
+    def probation_overdue_on(self, on: dt.date):
+        return self.filter(probation_overdue_q(on, prefix="member__"))
 
 
 class Membership(DatedRecord):

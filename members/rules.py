@@ -83,7 +83,7 @@ def membership_errors(
     if end_reason and not ended_on:
         errors["ended_on"] = _g("选择减少原因时必须填写减少日期。")
     if ended_on and joined_on and ended_on <= joined_on:
-        errors["ended_on"] = _g("减少日期应晚于入党（转入）日期。")
+        errors["ended_on"] = _g("减少日期应晚于转入本组织日期（%(d)s）。") % {"d": joined_on.isoformat()}
     return errors
 
 

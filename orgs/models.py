@@ -24,12 +24,14 @@ class PartyOrganizationQuerySet(models.QuerySet):
         return self.filter(area__path__startswith=area.path)
 
     def with_counts(self, on: dt.date):
-        """Annotate ``member_count``, ``full_member_count`` and ``unit_count`` as of ``on``."""
+        """Annotate ``member_count``, ``full_member_count``, ``overdue_probation`` (members whose probation is over
+        with no decision) and ``unit_count`` as of ``on``."""
         # members.Membership through the relation: orgs does not import members.
         memberships = PartyOrganization.memberships.rel.related_model.objects.active_on(on)
         return self.annotate(
             member_count=count_of(memberships, "organization"),
             full_member_count=count_of(memberships.full_on(on), "organization"),
+            overdue_probation=count_of(memberships.probation_overdue_on(on), "organization"),
             unit_count=count_of(OrganizationLink.objects.filter(active_q(on)), "organization"),
         )
 

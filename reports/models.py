@@ -226,6 +226,7 @@ class OrganizationState(models.Model):
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
     member_count = models.PositiveIntegerField(default=0)
     full_member_count = models.PositiveIntegerField(default=0)
+    overdue_probation = models.PositiveIntegerField(default=0)
     unit_count = models.PositiveIntegerField(default=0)
 
     class Meta:

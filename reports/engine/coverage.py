@@ -250,6 +250,14 @@ def employed_member_counts(
     return {pk: (n, full) for pk, n, full in rows}
 
 
+def overdue_probation_counts(on: dt.date, organizations=None) -> dict[int, int]:
+    """Organisation → members held there on ``on`` whose probation was over with no decision (a work item)."""
+    held = Membership.objects.active_on(on).probation_overdue_on(on)
+    if organizations is not None:
+        held = held.filter(organization__in=organizations)
+    return dict(held.values_list("organization_id").annotate(n=Count("pk")).order_by())
+
+
 def unit_counts(on: dt.date, organizations=None) -> dict[int, int]:
     """Organisation → units it covers on ``on``: the stored twin of ``unit_count`` in ``with_counts``."""
     links = OrganizationLink.objects.active_on(on)

@@ -37,6 +37,7 @@ from .coverage import (
     employed_member_counts,
     enterprise_states_on,
     member_figures_by_organization,
+    overdue_probation_counts,
     member_figures_direct,
     roll_up_members,
     roll_up_states,
@@ -203,7 +204,9 @@ def _sync_enterprise_states(q: _Pass) -> Written:
 def _sync_organization_states(q: _Pass, by_organization: dict[int, dict]) -> Written:
     """Each active organisation's members and covered units at the quarter's end."""
     organizations = q.scoped(PartyOrganization.objects.active_on(q.on))
-    units = unit_counts(q.on, None if q.scope_ids is None else organizations.values("pk"))
+    scoped_orgs = None if q.scope_ids is None else organizations.values("pk")
+    units = unit_counts(q.on, scoped_orgs)
+    overdue = overdue_probation_counts(q.on, scoped_orgs)
     desired = {}
     for pk, area_id in organizations.values_list("pk", "area_id"):
         held = by_organization.get(pk, {})
@@ -213,9 +216,10 @@ def _sync_organization_states(q: _Pass, by_organization: dict[int, dict]) -> Wri
             "area_id": area_id,
             "member_count": held.get("total", 0),
             "full_member_count": held.get("full", 0),
+            "overdue_probation": overdue.get(pk, 0),
             "unit_count": units.get(pk, 0),
         }
-    fields = ("area_id", "member_count", "full_member_count", "unit_count")
+    fields = ("area_id", "member_count", "full_member_count", "overdue_probation", "unit_count")
     return _sync_scoped(OrganizationState, "organization_id", q.period, q.scope_ids, desired, fields)
 
 

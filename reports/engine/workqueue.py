@@ -40,7 +40,7 @@ ENTERPRISE, ORGANIZATION = "enterprise", "organization"
 class WorkRule:
     """One kind of work. ``condition(on)`` filters enterprise rows carrying ``unit_category``, ``is_above_scale``,
     ``coverage``, ``party_members`` and ``full_members``, or organisation rows carrying their own fields plus
-    ``member_count``, ``full_member_count`` and ``unit_count``."""
+    ``member_count``, ``full_member_count``, ``overdue_probation`` and ``unit_count``."""
 
     code: str
     title: Any
@@ -115,6 +115,13 @@ RULES: tuple[WorkRule, ...] = (
             full_member_count__gte=BRANCH_COMMITTEE_MIN_FULL_MEMBERS,
             has_committee=False,
         ),
+    ),
+    WorkRule(
+        "probation-overdue",
+        _("有预备期已满未作决定党员的党组织"),
+        _("预备期已满，支部尚未讨论转正、延长预备期或取消预备党员资格，应及时办理并登记。"),
+        ORGANIZATION,
+        lambda on: Q(overdue_probation__gt=0),
     ),
     WorkRule(
         "term-ending",
@@ -239,6 +246,7 @@ def stored_work_queue(area: Area, period: Quarter) -> WorkQueue:
         .annotate(
             member_count=F("st__member_count"),
             full_member_count=F("st__full_member_count"),
+            overdue_probation=F("st__overdue_probation"),
             unit_count=F("st__unit_count"),
         )
         .select_related("area")
