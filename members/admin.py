@@ -3,11 +3,39 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.admin import ReadOnlyAdminMixin
 
-from .models import Instructor, InstructorAssignment, Member
+from .models import Employment, Instructor, InstructorAssignment, Member, Membership, Mobility
+
+
+class HistoryInline(admin.TabularInline):
+    # Read-only like the member: history is written by members.services (transfer, 转正, employer change).
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(HistoryInline):
+    model = Membership
+    fields = ["organization", "start", "end", "how_started", "how_ended"]
+
+
+class EmploymentInline(HistoryInline):
+    model = Employment
+    fields = ["enterprise", "start", "end"]
+
+
+class MobilityInline(HistoryInline):
+    model = Mobility
+    fields = ["start", "end", "destination"]
 
 
 @admin.register(Member)
 class MemberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    inlines = [MembershipInline, EmploymentInline, MobilityInline]
     # The full ID number and phone stay out of the admin too: only the masked forms are shown.
     list_display = [
         "name",
@@ -16,6 +44,7 @@ class MemberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "category",
         "organization",
         "enterprise",
+        "joined_party_on",
         "joined_on",
         "ended_on",
         "end_reason",
