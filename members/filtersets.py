@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import PartyOrganization
 from registry.filtersets import STATUS_CHOICES, AreaSubtreeFilter, AsOfTodayMixin, yes_no_any
+from registry.models import Area
 from registry.rules import normalize_code, normalize_text
 
 from .choices import MemberCategory
@@ -15,11 +18,16 @@ from .models import Instructor, Member
 
 
 class MemberFilterSet(AsOfTodayMixin, django_filters.FilterSet):
+    """Where a member is (organisation, area) and whether they are active are read as of ``date`` (default today)
+    from their dated memberships, so a member transferred since is found where they were that day."""
+
     q = django_filters.CharFilter(method="filter_q", label=_("姓名或完整身份证号"))
     # Members count where the membership is held: the area of their organisation.
-    area = AreaSubtreeFilter(field_name="organization__area", label=_("组织关系所在区域（含下级）"))
+    area = AreaSubtreeFilter(method="filter_area", label=_("组织关系所在区域（含下级）"))
     organization = django_filters.ModelChoiceFilter(
-        queryset=PartyOrganization.objects.order_by("name", "pk"), label=_("所在党组织")
+        queryset=PartyOrganization.objects.order_by("name", "pk"),
+        method="filter_organization",
+        label=_("所在党组织"),
     )
     category = django_filters.ChoiceFilter(
         choices=MemberCategory.choices, label=_("党员类别"), empty_label=_("全部")
@@ -28,10 +36,30 @@ class MemberFilterSet(AsOfTodayMixin, django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=STATUS_CHOICES, method="filter_status", label=_("状态"), empty_label=_("全部")
     )
+    date = django_filters.DateFilter(
+        method="filter_date",
+        label=_("查询日期"),
+        help_text=_("所在党组织、区域和状态按此日计算，默认今天"),
+    )
 
     class Meta:
         model = Member
-        fields = ["q", "area", "organization", "category", "is_mobile", "status"]
+        fields = ["q", "area", "organization", "category", "is_mobile", "status", "date"]
+
+    @property
+    def as_of(self) -> dt.date:
+        # Read by the filter methods, which run only once the form is valid.
+        chosen = getattr(self.form, "cleaned_data", {}).get("date")
+        return chosen or super().as_of
+
+    def filter_date(self, queryset, name, value):
+        return queryset  # only sets the day the other filters are read on (as_of)
+
+    def filter_area(self, queryset, name, value: Area):
+        return queryset.held_on(self.as_of, area=value)
+
+    def filter_organization(self, queryset, name, value):
+        return queryset.held_on(self.as_of, organization=value)
 
     def filter_q(self, queryset, name, value):
         text = normalize_text(value)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import PartyOrganization
+from registry.dating import add_years
 from registry.forms import (
     AreaChoiceField,
     EndForm,
@@ -19,11 +21,23 @@ from registry.forms import (
     offer_enterprises_in,
 )
 from registry.models import Enterprise
+from registry.periods import PeriodError, Quarter
+from registry.rules import normalize_text
 
 from .choices import EndReason
 from .models import Instructor, Member
 from .rules import validate_id_number
-from .services import assign_instructor, create_instructor, create_member, update_instructor, update_member
+from .services import (
+    assign_instructor,
+    confirm_member,
+    create_instructor,
+    create_member,
+    extend_probation,
+    transfer_member,
+    update_instructor,
+    update_member,
+)
+from .transfers import TransferKind
 
 
 class MemberForm(RecordFormMixin, forms.ModelForm):
@@ -54,6 +68,7 @@ class MemberForm(RecordFormMixin, forms.ModelForm):
             "id_number",
             "phone",
             "category",
+            "joined_party_on",
             "joined_on",
             "organization",
             "enterprise",
@@ -66,6 +81,19 @@ class MemberForm(RecordFormMixin, forms.ModelForm):
         if self.instance.pk:
             # Changing an ID number is not done here, and the full number must not reach the page.
             del self.fields["id_number"]
+            self.fields["joined_on"].help_text = _(
+                "组织关系转入当前党组织的日期。只改此日期是更正；与所在党组织一起修改时，即为转接日期。"
+            )
+            self.fields["organization"].help_text = _(
+                "修改所在党组织即办理组织关系转接：自上面填写的“转入本组织日期”起转入新组织（该日期未修改则自今日起），"
+                "原组织计至前一日。也可在党员页面使用“组织关系转接”。"
+            )
+        else:
+            # The service takes the 转入本组织日期 when it is left empty: a member developed in this organisation.
+            self.fields["joined_party_on"].required = False
+            self.fields["joined_party_on"].help_text = _(
+                "成为预备党员（支部大会通过）的日期，可早于转入本组织日期；在本组织发展入党的留空，即与转入本组织日期相同。"
+            )
         keep = [self.data.get("enterprise", "")] if self.is_bound else [self.instance.enterprise_id or ""]
         organization = self._chosen_organization()
         offer_enterprises_in(
@@ -130,3 +158,201 @@ class AssignmentForm(ScopedFormMixin, StyledFormMixin, forms.Form):
             enterprise=self.cleaned_data["enterprise"],
             start=self.cleaned_data["start"],
         )
+
+
+# --- dated events on a member's page (组织关系转接, 转正, 延长预备期, 工作单位变更) ----------------------------------
+
+
+class MemberEventForm(ScopedFormMixin, StyledFormMixin, forms.Form):
+    """A small form that records one dated event of ``member`` through its service.
+
+    ``error_aliases`` maps the service's error keys to this form's fields, so its Chinese messages show next to
+    the field they are about.
+    """
+
+    error_aliases: dict[str, str] = {}
+
+    def __init__(self, *args, member: Member, today: dt.date | None = None, **kwargs):
+        self.member = member
+        self.today = today or timezone.localdate()
+        super().__init__(*args, **kwargs)
+
+    def save(self) -> Member:
+        raise NotImplementedError
+
+
+class TransferForm(MemberEventForm):
+    """组织关系转接 into another organisation; for a member who left, 转回."""
+
+    organization = forms.ModelChoiceField(
+        label=_("转入党组织"), queryset=PartyOrganization.objects.order_by("name", "pk")
+    )
+    on = forms.DateField(label=_("转接日期"), help_text=_("当日起计入转入的党组织；原党组织计至前一日。"))
+    enterprise = EnterpriseChoiceField(
+        label=_("新工作单位"),
+        queryset=Enterprise.objects.order_by("name", "pk"),
+        required=False,
+        help_text=_("随转接变更工作单位时选择，自转接日期起生效；留空则工作单位不变。"),
+    )
+    error_aliases = {"enterprise_since": "on"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["on"].initial = self.today
+        if self.is_return:
+            self.fields["on"].label = _("转回日期")
+            self.fields["on"].help_text = _("当日起重新计入所选党组织，不能早于上次减少日期。")
+        organization = self._chosen_organization()
+        area = organization.area if organization else getattr(self.access, "area", None)
+        keep = [self.data.get("enterprise", "")] if self.is_bound else []
+        offer_enterprises_in(self.fields["enterprise"], area=area, keep=keep)
+
+    @property
+    def is_return(self) -> bool:
+        """The member left (减少): bringing them back is 转回."""
+        return self.member.ended_on is not None
+
+    def _chosen_organization(self) -> PartyOrganization | None:
+        pk = self.data.get("organization", "") if self.is_bound else ""
+        if not str(pk).isdigit():
+            return None
+        return self.fields["organization"].queryset.select_related("area").filter(pk=pk).first()
+
+    def save(self) -> Member:
+        data = self.cleaned_data
+        extra = {"enterprise": data["enterprise"]} if data["enterprise"] is not None else {}
+        return transfer_member(member=self.member, organization=data["organization"], on=data["on"], **extra)
+
+
+class ConfirmForm(MemberEventForm):
+    """转正: a probationary member becomes full from the date given."""
+
+    on = forms.DateField(label=_("转正日期"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        ends = self.member.probation_ends_on
+        self.fields["on"].initial = ends
+        self.fields["on"].help_text = _(
+            "预备期满之日为 %(d)s，转正日期不能早于此日；当日起计为正式党员。"
+        ) % {"d": ends.isoformat()}
+
+    def save(self) -> Member:
+        return confirm_member(member=self.member, on=self.cleaned_data["on"])
+
+
+class ProbationForm(MemberEventForm):
+    """延长预备期: at most one more year, decided by the branch on a date."""
+
+    until = forms.DateField(label=_("预备期延长至"))
+    on = forms.DateField(label=_("决定日期"), help_text=_("支部大会作出延长预备期决定的日期。"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        year = add_years(self.member.joined_party_on, 1)
+        self.fields["until"].help_text = _("原预备期至 %(y)s；延长最长一年，最晚至 %(m)s。") % {
+            "y": year.isoformat(),
+            "m": add_years(year, 1).isoformat(),
+        }
+        self.fields["on"].initial = self.today
+
+    def save(self) -> Member:
+        data = self.cleaned_data
+        return extend_probation(member=self.member, until=data["until"], on=data["on"])
+
+
+class EmploymentForm(MemberEventForm):
+    """工作单位变更 from a date; no unit: the member no longer works in a registered unit."""
+
+    enterprise = EnterpriseChoiceField(
+        label=_("新工作单位"),
+        queryset=Enterprise.objects.order_by("name", "pk"),
+        required=False,
+        help_text=_("留空表示不再在已登记的单位工作。"),
+    )
+    since = forms.DateField(label=_("变更日期"), help_text=_("当日起计入新工作单位；原工作单位计至前一日。"))
+    error_aliases = {"enterprise_since": "since"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["since"].initial = self.today
+        keep = [self.data.get("enterprise", "")] if self.is_bound else []
+        offer_enterprises_in(self.fields["enterprise"], area=self.member.organization.area, keep=keep)
+
+    def clean_enterprise(self):
+        enterprise = self.cleaned_data["enterprise"]
+        if (enterprise.pk if enterprise else None) == self.member.enterprise_id:
+            raise ValidationError(_("与现工作单位相同，无需变更。"))
+        return enterprise
+
+    def save(self) -> Member:
+        data = self.cleaned_data
+        return update_member(
+            member=self.member, enterprise=data["enterprise"], enterprise_since=data["since"]
+        )
+
+
+# --- the 转接 list's filters ---------------------------------------------------------------------------------------
+
+
+class TransferFilterForm(ScopedFormMixin, StyledFormMixin, forms.Form):
+    """Which moves the 转接 list shows: a quarter (default the current one) or a date range, and narrower."""
+
+    period = forms.CharField(label=_("季度"), required=False, max_length=10)
+    start = forms.DateField(label=_("起始日期"), required=False)
+    end = forms.DateField(label=_("截止日期"), required=False)
+    area = AreaChoiceField(label=_("区域（含下级）"), required=False, to_field_name="code")
+    organization = forms.ModelChoiceField(
+        label=_("党组织"), queryset=PartyOrganization.objects.order_by("name", "pk"), required=False
+    )
+    kind = forms.ChoiceField(
+        label=_("方式"), choices=[("", _("全部")), *TransferKind.choices], required=False
+    )
+    q = forms.CharField(label=_("姓名"), required=False, max_length=50)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].widget.attrs["placeholder"] = str(Quarter.current())
+
+    def clean_period(self) -> Quarter | None:
+        text = self.cleaned_data["period"].strip()
+        if not text:
+            return None
+        try:
+            return Quarter.parse(text)
+        except PeriodError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def clean_q(self) -> str:
+        return normalize_text(self.cleaned_data["q"])
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("截止日期不能早于起始日期。"))
+        return cleaned
+
+    def query(self) -> dict:
+        """The arguments of members.transfers.transfers() (and ``label``, the period in words) from valid input;
+        an unbound form is the current quarter."""
+        data = self.cleaned_data if self.is_bound else {}
+        start, end = data.get("start"), data.get("end")
+        if start or end:
+            first, last = start or dt.date.min, end or dt.date.max
+            label = _("%(a)s 至 %(b)s") % {
+                "a": start.isoformat() if start else _("不限"),
+                "b": end.isoformat() if end else _("不限"),
+            }
+        else:
+            quarter = data.get("period") or Quarter.current()
+            first, last, label = quarter.first_day, quarter.last_day, quarter.label
+        return {
+            "first": first,
+            "last": last,
+            "label": label,
+            "area": data.get("area"),
+            "organization": data.get("organization"),
+            "name": data.get("q", ""),
+            "kind": data.get("kind", ""),
+        }

@@ -7,9 +7,9 @@ touches from when, what 离任 ends.
 from __future__ import annotations
 
 import copy
-from contextlib import nullcontext
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from auditlog.context import set_actor
@@ -40,7 +40,7 @@ from registry.services import (
 )
 
 from .choices import MemberCategory, MembershipEnd, MembershipStart
-from .history import Span, create_first_rows, first_start, mirror_columns, reach, spans
+from .history import Span, create_first_rows, first_rows, first_start, mirror_columns, reach, spans
 from .models import Employment, Instructor, InstructorAssignment, Member, Membership, Mobility
 from .rules import (
     assignment_change_errors,
@@ -132,9 +132,10 @@ def create_member(**fields: Any) -> Member:
     member = Member(**fields)
     _validate_member(member)
     save_new(member)
-    create_first_rows([member])
-    if destination:
-        Mobility.objects.filter(member=member).update(destination=destination)
+    for row in first_rows([member]):  # one by one, so auditlog logs them (an import logs the same rows)
+        if isinstance(row, Mobility):
+            row.destination = destination
+        row.save()
     record_recompute(reach(first_spans(member), member.joined_on))
     return member
 

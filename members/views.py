@@ -4,25 +4,42 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from django.views import View
-from django.views.generic import CreateView, DetailView, UpdateView
+from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
+from django.views.generic.detail import SingleObjectMixin
 
+from registry.access import Access, access_for
 from registry.audit import history
 from registry.dating import active_q
 from registry.excel.views import ExportView
 from registry.forms import EndForm, add_service_errors
 from registry.views import EndView, FilteredListView, RevealMixin, ScopedMixin, ServiceFormMixin, mark_current
 
+from .choices import MemberCategory, MembershipEnd, MembershipStart
 from .filtersets import InstructorFilterSet, MemberFilterSet
-from .forms import AssignmentForm, InstructorForm, MemberEndForm, MemberForm
-from .models import Instructor, InstructorAssignment, Member
+from .forms import (
+    AssignmentForm,
+    ConfirmForm,
+    EmploymentForm,
+    InstructorForm,
+    MemberEndForm,
+    MemberEventForm,
+    MemberForm,
+    ProbationForm,
+    TransferFilterForm,
+    TransferForm,
+)
+from .history import history_of
+from .models import Instructor, InstructorAssignment, Member, Membership
 from .services import update_assignment, update_instructor, update_member
+from .transfers import TransferKind, export_transfers, transfers
 from .workbook import export_instructors, export_members
 
 
@@ -38,9 +55,29 @@ class MemberDetailView(ScopedMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         today = timezone.localdate()
+        member = self.object
         return super().get_context_data(
-            today=today, active=self.object.active_on(today), history=history(self.object), **kwargs
+            today=today,
+            active=member.active_on(today),
+            left=member.ended_on is not None,
+            probationary=member.category == MemberCategory.PROBATIONARY,
+            timeline=timeline_of(member),
+            history=history(member),
+            **kwargs,
         )
+
+
+def timeline_of(member: Member) -> dict[str, list[dict]]:
+    """members.history.history_of with the Chinese labels a page shows (a template cannot look them up)."""
+    timeline = history_of(member)
+    starts, ends = dict(MembershipStart.choices), dict(MembershipEnd.choices)
+    for row in timeline["memberships"]:
+        row["how_started_label"] = starts.get(row["how_started"], "")
+        row["how_ended_label"] = ends.get(row["how_ended"], "")
+    categories = dict(MemberCategory.choices)
+    for row in timeline["categories"]:
+        row["label"] = categories.get(row["category"], row["category"])
+    return timeline
 
 
 class MemberRevealView(RevealMixin, MemberDetailView):
@@ -70,6 +107,140 @@ class MemberEndView(EndView):
 
     def end(self, data: dict) -> None:
         update_member(member=self.object, ended_on=data["on"], end_reason=data["reason"])
+
+
+class MemberEventView(ScopedMixin, SingleObjectMixin, FormView):
+    """One dated event of a member (转接, 转正, 延长预备期, 工作单位变更): a small form, a service call, back to the
+    member. A refusal of the service shows next to its field and nothing is saved."""
+
+    model = Member
+    queryset = Member.objects.select_related("organization__area", "enterprise")
+    template_name = "members/member_event.html"
+    writes = True
+    form_class: type[MemberEventForm]
+    title = _("办理")
+    intro = ""
+    submit_label = _("保存")
+    success_message = _("已办理“%(name)s”。")
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "member": self.object}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title=self.title, intro=self.intro, submit_label=self.submit_label, **kwargs
+        )
+
+    def form_valid(self, form):
+        try:
+            with transaction.atomic():
+                form.save()
+        except ValidationError as exc:
+            add_service_errors(form, exc, form.error_aliases)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message % {"name": self.object})
+        return HttpResponseRedirect(self.object.get_absolute_url())
+
+
+class MemberTransferView(MemberEventView):
+    form_class = TransferForm
+    title = _("组织关系转接")
+    submit_label = _("确认转接")
+    success_message = _("已办理“%(name)s”的组织关系转接。")
+
+    def get_object(self, queryset=None):
+        member = super().get_object(queryset)
+        if member.ended_on is not None:  # the member left: bringing them back is 转回 (decided before saving)
+            self.title, self.submit_label = _("转回"), _("确认转回")
+            self.success_message = _("“%(name)s”已转回。")
+            self.intro = _g("该党员已于 %(d)s 减少（%(r)s），转回即重新接收其组织关系。") % {
+                "d": member.ended_on.isoformat(),
+                "r": member.get_end_reason_display(),
+            }
+        else:
+            self.intro = _g("现所在党组织：%(org)s（自 %(d)s 起）。") % {
+                "org": member.organization.name,
+                "d": member.joined_on.isoformat(),
+            }
+        return member
+
+
+class MemberConfirmView(MemberEventView):
+    form_class = ConfirmForm
+    title = _("转正")
+    submit_label = _("确认转正")
+    success_message = _("“%(name)s”已转正。")
+
+
+class MemberProbationView(MemberEventView):
+    form_class = ProbationForm
+    title = _("延长预备期")
+    submit_label = _("确认延长")
+    success_message = _("已延长“%(name)s”的预备期。")
+
+
+class MemberEmploymentView(MemberEventView):
+    form_class = EmploymentForm
+    title = _("变更工作单位")
+    submit_label = _("确认变更")
+    success_message = _("已变更“%(name)s”的工作单位。")
+
+    def get_context_data(self, **kwargs):
+        current = self.object.enterprise
+        self.intro = _g("现工作单位：%(name)s。") % {"name": current.name if current else _g("无")}
+        return super().get_context_data(**kwargs)
+
+
+def transfer_rows(params: QueryDict, access: Access):
+    """The 转接 list's filter form, its rows (members.transfers.transfers) and the period in words; invalid
+    filters give no rows (the form shows why)."""
+    form = TransferFilterForm(params or None, access=access)
+    if form.is_bound and not form.is_valid():
+        return form, Membership.objects.none(), ""
+    query = form.query()
+    label = query.pop("label")
+    return form, transfers(access=access, **query), label
+
+
+class TransferListView(ScopedMixin, ListView):
+    """组织关系转接 in a quarter or a date range, in the user's area."""
+
+    template_name = "members/transfer_list.html"
+    paginate_by = 50
+    max_page_size = 200
+    get_paginate_by = FilteredListView.get_paginate_by
+
+    def get_queryset(self):
+        self.form, rows, self.label = transfer_rows(self.request.GET, self.access)
+        return rows
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(form=self.form, period_label=self.label, **kwargs)
+        kinds = dict(TransferKind.choices)
+        context["rows"] = [
+            {**row, "kind_label": kinds.get(row["kind"], "")} for row in context["object_list"]
+        ]
+        return context
+
+
+class TransferExportView(ExportView):
+    """The 转接 list as .xlsx, with the page's filters (the same query, scoped the same way)."""
+
+    filename = "组织关系转接"
+
+    def rows(self, request):
+        return transfer_rows(request.GET, access_for(request.user))[1]
+
+    def write(self, queryset):
+        return export_transfers(queryset)
 
 
 class InstructorListView(FilteredListView):

@@ -2,7 +2,8 @@
 imports' planning and the exports.
 
 The importers only parse, validate and diff; ``members.services.apply_member_rows`` and
-``apply_assignment_rows`` write. 党建指导员 is export only (one row per instructor, their current firms listed).
+``apply_assignment_rows`` write. A member row that is a dated change (a transfer, 转正, 减少…) is rehearsed
+through ``update_member`` in a rolled-back transaction while planning, so the service's refusal is a row error. 党建指导员 is export only (one row per instructor, their current firms listed).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections import defaultdict
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db import transaction
+from django.db.models import Min, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +38,7 @@ from registry.models import Enterprise
 from registry.workbook import RegistryImporter, example_credit_code, parse_area_code, parse_credit_code
 
 from .choices import Education, EndReason, Gender, MemberCategory
-from .models import Instructor, InstructorAssignment, Member
+from .models import Instructor, InstructorAssignment, Member, Membership
 from .rules import (
     assignment_change_errors,
     assignment_errors,
@@ -44,8 +46,10 @@ from .rules import (
     mask_id_number,
     mask_phone,
     membership_errors,
+    party_join_errors,
     validate_id_number,
 )
+from .services import HISTORY_FIELDS, update_member
 
 CHUNK = 2000  # rows per query when exporting
 
@@ -106,7 +110,22 @@ MEMBERS = Kind(
             example="正式党员",
         ),
         Column(
-            "入党（转入）日期", "joined_on", parse_date, required=True, width=14, example=dt.date(2019, 7, 1)
+            "入党日期",
+            "joined_party_on",
+            parse_date,
+            empty=None,
+            width=12,
+            example=dt.date(2015, 7, 1),
+            note="成为预备党员的日期，可早于转入本组织日期；新党员留空则按转入本组织日期，已有党员留空则不变。",
+        ),
+        Column(
+            "转入本组织日期",
+            "joined_on",
+            parse_date,
+            required=True,
+            width=14,
+            example=dt.date(2019, 7, 1),
+            note="组织关系转入（或入党编入）所在党组织的日期。改填另一党组织时即为组织关系转接，自该日起转入。",
         ),
         Column(
             "所在党组织",
@@ -206,6 +225,7 @@ def member_values(m, *, reveal: bool = False) -> dict[str, Any]:
         "education": m.education,
         "phone": m.phone if reveal else mask_phone(m.phone),
         "category": m.category,
+        "joined_party_on": m.joined_party_on,
         "joined_on": m.joined_on,
         "organization_name": m.organization.name,
         "organization_area": m.organization.area.code,
@@ -234,18 +254,20 @@ def assignment_values(a) -> dict[str, Any]:
 
 class MemberImporter(RegistryImporter):
     """Plans for ``members.services.apply_member_rows``; ``extra["model_fields"]`` names the Member fields to
-    write (``organization``/``enterprise`` when those change). ``old`` of an update has its organisation's area
-    and its enterprise's area loaded."""
+    write (``organization``/``enterprise`` when those change; ``organization`` with ``joined_on``: a transfer
+    from the row's 转入本组织日期). ``old`` of an update has its organisation's area and its enterprise's area
+    loaded."""
 
     MODEL_FIELDS = (
-        "name", "gender", "ethnicity", "birth_date", "education", "phone", "category", "joined_on", "is_mobile",
-        "retired", "ended_on", "end_reason",
+        "name", "gender", "ethnicity", "birth_date", "education", "phone", "category", "joined_party_on",
+        "joined_on", "is_mobile", "retired", "ended_on", "end_reason",
     )  # fmt: skip
     field_aliases = {"organization": "organization_name"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.orgs: dict[tuple[str, str], PartyOrganization] = {}
+        self.first_start: dict[int, dt.date] = {}
 
     def key_label(self, values):
         return f"{values.get('name', '')}（{mask_id_number(values.get('id_number') or '')}）"
@@ -262,6 +284,12 @@ class MemberImporter(RegistryImporter):
                 id_number__in=[r.values["id_number"] for r in rows]
             ).select_related("organization__area", "enterprise__area")
         }
+        self.first_start = dict(
+            Membership.objects.filter(member__in=[m.pk for m in existing.values()])
+            .values("member_id")
+            .annotate(first=Min("start"))
+            .values_list("member_id", "first")
+        )
         names = {r.values["organization_name"] for r in rows} - set(n for n, _c in self.orgs)
         if names:
             for org in PartyOrganization.objects.filter(name__in=names).select_related("area"):
@@ -271,7 +299,7 @@ class MemberImporter(RegistryImporter):
             self.plan_row(row, existing.get(row.values["id_number"]))
 
     def plan_row(self, row: Row, old: Member | None) -> None:
-        v = row.values
+        v = dict(row.values)
         if old is not None and not self.may_change(row, old.organization.area):
             return
         org = self.orgs.get((v["organization_name"], v["organization_area"]))
@@ -288,8 +316,13 @@ class MemberImporter(RegistryImporter):
             enterprise = self.enterprise(row, v["enterprise"], "enterprise")
             if enterprise is None:
                 return
+        if "joined_party_on" in v and v["joined_party_on"] is None:
+            # A blank 入党日期: a new member joined the Party on joining here (as create_member has it), an
+            # existing one keeps theirs.
+            v["joined_party_on"] = old.joined_party_on if old is not None else v["joined_on"]
         fields = {f: v[f] for f in self.MODEL_FIELDS if f in v}
         if old is None:
+            fields.setdefault("joined_party_on", v["joined_on"])
             instance = Member(id_number=v["id_number"], organization=org, enterprise=enterprise, **fields)
             changed = [f for f in v if self.kind.column(f).importable and v[f] not in ("", None, False)]
             current: dict = {}
@@ -316,19 +349,44 @@ class MemberImporter(RegistryImporter):
             end_reason=instance.end_reason,
         ).items():
             extra[name].append(message)
+        first = instance.joined_on
+        if old is not None and old.pk in self.first_start:
+            first = min(first, self.first_start[old.pk])
+        for name, message in party_join_errors(
+            joined_party_on=instance.joined_party_on, joined_on=first, birth_date=instance.birth_date
+        ).items():
+            extra[name].append(message)
         if (old is None or changed) and not self.clean(row, instance, ["organization", "enterprise"], extra):
             return
         action = CREATE if old is None else (UPDATE if changed else UNCHANGED)
+        if action == UNCHANGED:
+            self.outcome(row, action, changed, current, v)
+            return
+        model_fields = [f for f in changed if f in self.MODEL_FIELDS]
+        if {"organization_name", "organization_area"} & set(changed):
+            # A transfer: from the row's 转入本组织日期 when it changes too (members.services.update_member).
+            model_fields += ["organization"] + (["joined_on"] if "joined_on" not in model_fields else [])
+        model_fields += ["enterprise"] if "enterprise" in changed else []
+        dated = action == UPDATE and set(HISTORY_FIELDS) & set(model_fields)
+        if dated and not self.rehearse(row, old, {f: getattr(instance, f) for f in model_fields}):
+            return
         self.outcome(row, action, changed, current, v)
-        if action != UNCHANGED:
-            model_fields = [f for f in changed if f in self.MODEL_FIELDS]
-            model_fields += (
-                ["organization"] if {"organization_name", "organization_area"} & set(changed) else []
-            )
-            model_fields += ["enterprise"] if "enterprise" in changed else []
-            self.plans.append(
-                Plan(row, action, instance, old=old, changed=changed, extra={"model_fields": model_fields})
-            )
+        self.plans.append(
+            Plan(row, action, instance, old=old, changed=changed, extra={"model_fields": model_fields})
+        )
+
+    def rehearse(self, row: Row, old: Member, fields: dict[str, Any]) -> bool:
+        """Run a dated change (transfer, 转正, 减少, new workplace…) through ``update_member`` on a copy and roll it
+        back: whatever the service refuses becomes this row's error (its own message) instead of stopping the
+        whole file half-way through writing."""
+        try:
+            with transaction.atomic():
+                update_member(member=copy.copy(old), **fields)
+                transaction.set_rollback(True)
+        except ValidationError as exc:
+            self.add_validation_error(row, exc)
+            return False
+        return True
 
 
 # ---------------------------------------------------------------- assignments import ----

@@ -181,6 +181,7 @@ def member_edit(p: Park) -> dict:
         "education": "bachelor",
         "category": "full",
         "joined_on": "2019-01-01",
+        "joined_party_on": "2019-01-01",
         "organization": p.org.pk,
         "enterprise": p.firm.pk,
     }

@@ -104,6 +104,7 @@ def test_edit_forms_show_the_phone_masked_and_keep_it_when_left_empty(client, st
         "phone": "",
         "category": "full",
         "joined_on": "2019-01-01",
+        "joined_party_on": "2019-01-01",
         "organization": world["org"].pk,
         "enterprise": world["firm"].pk,
     }
@@ -324,6 +325,7 @@ def test_member_edit_conflict(client, staff, world):
         "education": "bachelor",
         "category": "full",
         "joined_on": "2019-01-01",
+        "joined_party_on": "2019-01-01",
         "organization": world["org"].pk,
         "version": version,
     }

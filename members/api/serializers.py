@@ -8,7 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from members import rules
+from members.choices import MembershipEnd, MembershipStart
 from members.models import Instructor, InstructorAssignment, Member
+from orgs.models import PartyOrganization
 from registry.api.serializers import (
     AreaCodeField,
     PlainTextMixin,
@@ -16,9 +18,33 @@ from registry.api.serializers import (
     call_rule,
     keep_unmasked,
 )
+from registry.models import Enterprise
 
 
 class MemberSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSerializer):
+    """The member's current (or last) state. Changing ``organization`` / ``enterprise`` / ``is_mobile`` in a PATCH
+    is a dated event of their history (members.services.update_member); the ``*_since`` fields date it."""
+
+    enterprise_since = serializers.DateField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text=_("修改时：工作单位变更的日期（默认今天）"),
+    )
+    mobile_since = serializers.DateField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text=_("修改时：外出流动或返回的日期（默认今天）"),
+    )
+    mobile_destination = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text=_("外出流动去向"),
+    )
+
     class Meta:
         model = Member
         fields = [
@@ -31,6 +57,8 @@ class MemberSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSe
             "id_number",
             "phone",
             "category",
+            "joined_party_on",
+            "confirmed_on",
             "joined_on",
             "organization",
             "enterprise",
@@ -38,11 +66,22 @@ class MemberSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSe
             "retired",
             "ended_on",
             "end_reason",
+            "enterprise_since",
+            "mobile_since",
+            "mobile_destination",
         ]
         # The rule normalises pasted numbers before checking length; uniqueness is the model's.
         extra_kwargs = {
             "id_number": {"validators": [], "max_length": 64, "help_text": _("写入完整号码；读取时脱敏")},
             "phone": {"help_text": _("读取时脱敏")},
+            "joined_party_on": {
+                "required": False,
+                "help_text": _(
+                    "入党日期（成为预备党员之日）；新建时默认等于 joined_on，不得晚于它，且应年满十八岁"
+                ),
+            },
+            "confirmed_on": {"read_only": True, "help_text": _("转正日期；预备党员或未登记时为 null")},
+            "joined_on": {"help_text": _("当前（或最后）一段组织关系的起始日期：转入本组织日期")},
         }
         validators: list = []
 
@@ -98,3 +137,67 @@ class InstructorAssignmentSerializer(PlainTextMixin, ScopedRelationsMixin, seria
             if errors:
                 raise serializers.ValidationError(errors)
         return attrs
+
+
+# --- actions on a member: transfer, 转正, 延长预备期, history -----------------------------------------------------
+
+
+class MemberTransferSerializer(ScopedRelationsMixin, serializers.Serializer):
+    """组织关系转接 (转回 for a member who left): organisation and workplace are chosen from the caller's subtree."""
+
+    organization = serializers.PrimaryKeyRelatedField(
+        queryset=PartyOrganization.objects.all(), help_text=_("转入的党组织")
+    )
+    on = serializers.DateField(help_text=_("转接日期：当日起计入新党组织，原组织计至前一日"))
+    enterprise = serializers.PrimaryKeyRelatedField(
+        queryset=Enterprise.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text=_("同日变更的工作单位（null：不在登记单位工作）；不填则不变"),
+    )
+
+
+class MemberConfirmSerializer(serializers.Serializer):
+    on = serializers.DateField(help_text=_("转正日期：预备期满（一年，或延长后）之日或以后"))
+
+
+class MemberExtendProbationSerializer(serializers.Serializer):
+    until = serializers.DateField(help_text=_("预备期延长至（最长延长一年）"))
+
+
+class MembershipSpanSerializer(serializers.Serializer):
+    organization = serializers.IntegerField(source="organization.pk", help_text=_("党组织 id"))
+    organization_name = serializers.CharField(source="organization.name")
+    start = serializers.DateField()
+    end = serializers.DateField(allow_null=True, help_text=_("结束日期（不含当日）；null 表示至今"))
+    how_started = serializers.ChoiceField(choices=MembershipStart.choices, allow_blank=True)
+    how_ended = serializers.ChoiceField(choices=MembershipEnd.choices, allow_blank=True)
+
+
+class EmploymentSpanSerializer(serializers.Serializer):
+    enterprise = serializers.IntegerField(source="enterprise.pk", help_text=_("单位 id"))
+    enterprise_name = serializers.CharField(source="enterprise.name")
+    start = serializers.DateField()
+    end = serializers.DateField(allow_null=True)
+
+
+class CategorySpanSerializer(serializers.Serializer):
+    # A plain string: a second choice field named "category" would rename the Member schema's enum component.
+    category = serializers.CharField(help_text=_("党员类别：full 正式党员，probationary 预备党员"))
+    start = serializers.DateField()
+    end = serializers.DateField(allow_null=True)
+
+
+class MobilitySpanSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField(allow_null=True)
+    destination = serializers.CharField()
+
+
+class MemberHistorySerializer(serializers.Serializer):
+    """members.history.history_of: each list oldest first; ``end`` is exclusive, null while open."""
+
+    memberships = MembershipSpanSerializer(many=True, help_text=_("组织关系"))
+    employments = EmploymentSpanSerializer(many=True, help_text=_("工作单位"))
+    categories = CategorySpanSerializer(many=True, help_text=_("预备/正式"))
+    mobility = MobilitySpanSerializer(many=True, help_text=_("外出流动"))

@@ -1,7 +1,9 @@
-"""A seeded synthetic province for benchmarks: areas 4 levels deep, enterprises, organisations, members, instructors.
+"""A seeded synthetic province for benchmarks: areas 4 levels deep, enterprises, organisations, members with their
+dated history (memberships, workplaces, mobility), instructors.
 
 Rows are written with PostgreSQL COPY (executemany elsewhere), in primary-key order, so 100,000 enterprises and
-1,000,000 members take minutes, not hours. Codes carry valid check characters; the figures are plausible, not real.
+1,000,000 members take minutes, not hours; every member's ordinary history rows are one INSERT … SELECT from the
+member table. Codes carry valid check characters; the figures are plausible, not real.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 
-from members.models import Instructor, InstructorAssignment, Member
+from members.choices import MembershipEnd, MembershipStart
+from members.models import Employment, Instructor, InstructorAssignment, Member, Membership, Mobility
 from members.rules import id_check_char
 from orgs.models import OrganizationLink, PartyOrganization
+from registry.dating import add_years
 from registry.models import AboveScalePeriod, Area, Enterprise
 from registry.rules import credit_code_check_char
 
@@ -28,9 +32,13 @@ MODELS = (
     PartyOrganization,
     OrganizationLink,
     Member,
+    Membership,
+    Employment,
+    Mobility,
     Instructor,
     InstructorAssignment,
 )
+HISTORY = (Membership, Employment, Mobility)
 ID_REGIONS = tuple(f"4409{n:02d}" for n in range(60, 72))  # 12 region codes, none in use
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
@@ -40,6 +48,13 @@ WORDS = "华盛恒泰鑫源宏达锦程瑞丰嘉禾润德博远新天启明正�
 SUFFIX = ("科技有限公司", "制造有限公司", "实业有限公司", "贸易有限公司", "电子有限公司", "物流有限公司")
 SOCIAL = ("行业协会", "商会", "促进会", "服务中心", "基金会")
 FIRST_DAY = dt.date(2000, 1, 1)
+LAST_JOIN = dt.date(2025, 6, 30)
+# The share of history beyond the first rows (of all members / of full members), and how often a full member joined
+# the Party before their first organisation here.
+TRANSFERRED = 0.06  # drawn for full members; ~5 % of all members end up with an in-registry transfer
+JOB_CHANGE_EVERY = 30  # every 30th member (by id) with a workplace changed employer: ~3 %
+CONFIRMED = 0.33  # full members with a 转正 date on record (those admitted recently enough): ~30 %
+EARLIER_PARTY = 0.6
 
 
 @dataclass
@@ -211,7 +226,16 @@ def generate(sizes: Sizes, *, seed: int = 20251, on: dt.date = dt.date(2025, 9, 
         counts["organizations"] = w.write(PartyOrganization, orgs)
         counts["links"] = w.write(OrganizationLink, links)
 
-        # Members: spread over organisations, working at one of the firms the organisation covers.
+        # Members: spread over organisations, working at one of the firms the organisation covers. The member row
+        # holds the current state; what came before (an earlier membership, an earlier employer) is kept here and
+        # written after it.
+        operating = [f[0] for f in firms if f[4]]
+        # (start, end, member_id, organization_id, how_started, how_ended) of memberships ended by a transfer
+        earlier_memberships: list[tuple] = []
+        # (start, end, member_id, enterprise_id): transferees' earlier workplaces, and every workplace of a
+        # member whose employer changed
+        jobs: list[tuple] = []
+
         def member_rows():
             for i in range(1, sizes.members + 1):
                 org = orgs[rnd.randrange(len(orgs))]
@@ -221,12 +245,46 @@ def generate(sizes: Sizes, *, seed: int = 20251, on: dt.date = dt.date(2025, 9, 
                 male = rnd.random() < 0.72
                 seq = ((i // (12 * 18000)) % 500) * 2 + (1 if male else 0)
                 first17 = f"{ID_REGIONS[i % 12]}{born:%Y%m%d}{seq:03d}"
-                joined = _day(rnd, founded, dt.date(2025, 6, 30))
+                full = rnd.random() >= 0.1
+                # Probationary members were admitted within the year before ``on``.
+                joined = _day(rnd, founded if full else max(founded, add_years(on, -1)), LAST_JOIN)
                 ended = (
                     _day(rnd, joined + dt.timedelta(days=1), on)
                     if rnd.random() < 0.03 and joined < on
                     else None
                 )
+                enterprise = group[i % len(group)] if rnd.random() < 0.95 else None
+                first, previous = joined, None  # the first day of the first membership here, and where
+                if full and rnd.random() < TRANSFERRED:
+                    for _try in range(3):
+                        drawn = orgs[rnd.randrange(len(orgs))]
+                        if drawn[0] != oid and drawn[6] < joined:
+                            previous, first = drawn[0], _day(rnd, drawn[6], joined)
+                            break
+                party = first
+                if full and rnd.random() < EARLIER_PARTY and add_years(born, 18) < first:
+                    party = _day(rnd, add_years(born, 18), first)
+                if previous is not None:  # 组织关系转接 on ``joined`` from ``previous``
+                    earlier_memberships.append(
+                        (first, joined, i, previous, _how_started(party, first), MembershipEnd.TRANSFER)
+                    )
+                    if enterprise is not None:
+                        before = org_firms[previous - 1]
+                        jobs.append((first, joined, i, before[i % len(before)]))
+                confirmed = None
+                if full and rnd.random() < CONFIRMED:
+                    confirmed = add_years(party, 1) + dt.timedelta(days=rnd.randrange(60))
+                    confirmed = confirmed if confirmed <= on else None
+                if enterprise is not None and i % JOB_CHANGE_EVERY == 0:
+                    until = ended or on
+                    if (until - joined).days > 1:
+                        change = _day(rnd, joined + dt.timedelta(days=1), until)
+                        k = rnd.randrange(len(operating))
+                        other = operating[k] if operating[k] != enterprise else operating[k - 1]
+                        jobs.append((joined, change, i, other))
+                        jobs.append((change, ended, i, enterprise))
+                    else:
+                        jobs.append((joined, ended, i, enterprise))
                 yield (
                     i,
                     SURNAMES[i % len(SURNAMES)] + GIVEN[(i // 3) % len(GIVEN)],
@@ -236,10 +294,14 @@ def generate(sizes: Sizes, *, seed: int = 20251, on: dt.date = dt.date(2025, 9, 
                     ("postgraduate", "bachelor", "college", "secondary", "junior")[rnd.randrange(5)],
                     first17 + id_check_char(first17),
                     "",
-                    "probationary" if rnd.random() < 0.1 else "full",
+                    "full" if full else "probationary",
+                    party,
+                    confirmed,
+                    None,
+                    None,
                     joined,
                     oid,
-                    group[i % len(group)] if rnd.random() < 0.95 else None,
+                    enterprise,
                     rnd.random() < 0.02,
                     rnd.random() < 0.1,
                     ended,
@@ -249,6 +311,7 @@ def generate(sizes: Sizes, *, seed: int = 20251, on: dt.date = dt.date(2025, 9, 
                 )
 
         counts["members"] = w.write(Member, member_rows())
+        counts.update(write_history(w, sizes.members, earlier_memberships, jobs))
 
         # Instructors work with 8 % of the operating firms that have no organisation.
         covered = {fid for group in org_firms for fid in group}
@@ -276,6 +339,49 @@ def generate(sizes: Sizes, *, seed: int = 20251, on: dt.date = dt.date(2025, 9, 
     return counts
 
 
+def _how_started(joined_party_on: dt.date, start: dt.date) -> str:
+    """members.history.how_started for a membership starting on ``start``."""
+    return MembershipStart.TRANSFER_IN if joined_party_on < start else MembershipStart.DEVELOPED
+
+
+def write_history(
+    w: _Writer, members: int, earlier_memberships: list[tuple], jobs: list[tuple]
+) -> dict[str, int]:
+    """The members' history rows: each member's current (or last) membership, workplace and mobility, set-based
+    from the member table (row id = member id, as members.history.first_rows would write them); then the rows
+    written out here (ids after ``members``): memberships that ended in a transfer, and every employment of
+    a member whose employer changed (those members, every JOB_CHANGE_EVERY-th, are left out of the set)."""
+    q = connection.ops.quote_name
+    member = q(Member._meta.db_table)
+    counts = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {q(Membership._meta.db_table)} "
+            f"(id, start, {q('end')}, member_id, organization_id, how_started, how_ended) "
+            f"SELECT id, joined_on, ended_on, id, organization_id, "
+            f"CASE WHEN joined_party_on < joined_on THEN %s ELSE %s END, end_reason FROM {member} ORDER BY id",
+            [MembershipStart.TRANSFER_IN, MembershipStart.DEVELOPED],
+        )
+        counts["memberships"] = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {q(Employment._meta.db_table)} (id, start, {q('end')}, member_id, enterprise_id) "
+            f"SELECT id, joined_on, ended_on, id, enterprise_id FROM {member} "
+            f"WHERE enterprise_id IS NOT NULL AND id %% %s <> 0 ORDER BY id",
+            [JOB_CHANGE_EVERY],
+        )
+        counts["employments"] = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {q(Mobility._meta.db_table)} (id, start, {q('end')}, member_id, destination) "
+            f"SELECT id, joined_on, ended_on, id, '' FROM {member} WHERE is_mobile ORDER BY id"
+        )
+        counts["mobility"] = cursor.rowcount
+    counts["memberships"] += w.write(
+        Membership, ((members + n, *row) for n, row in enumerate(earlier_memberships, start=1))
+    )
+    counts["employments"] += w.write(Employment, ((members + n, *row) for n, row in enumerate(jobs, start=1)))
+    return counts
+
+
 def wipe() -> None:
     """Remove every registry row and every figure computed from them, before generating."""
     from registry.models import RecomputeRequest
@@ -292,6 +398,7 @@ def wipe() -> None:
         PartyOrganization.objects.update(secretary=None)
         for model in (
             *derived,
+            *HISTORY,
             InstructorAssignment,
             Instructor,
             Member,

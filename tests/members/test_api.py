@@ -39,6 +39,8 @@ MEMBER_FIELDS = {
     "id_number",
     "phone",
     "category",
+    "joined_party_on",
+    "confirmed_on",
     "joined_on",
     "organization",
     "enterprise",
@@ -112,6 +114,8 @@ def test_member_contract_and_masking(api, world):
         "id_number": wang.id_number[:6] + "********" + wang.id_number[-4:],
         "phone": "138****5678",
         "category": "full",
+        "joined_party_on": "2019-01-01",
+        "confirmed_on": None,
         "joined_on": "2019-01-01",
         "organization": world["org"].pk,
         "enterprise": world["firm"].pk,
@@ -188,6 +192,7 @@ def test_create_member(api, world):
         None,
         "",
     )
+    assert (body["joined_party_on"], body["confirmed_on"]) == ("2024-07-01", None)  # defaults to joined_on
     member = Member.objects.get(pk=body["id"])
     assert (member.id_number, member.phone, member.ethnicity) == (NEW_ID, "13700001234", "回族")
     assert RecomputeRequest.objects.filter(area=world["park"], since=dt.date(2024, 7, 1)).exists()

@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 from auditlog.context import set_actor
 from auditlog.models import LogEntry
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from members.models import Instructor, InstructorAssignment, Member

@@ -105,7 +105,12 @@ def test_member_list_filters(admin_client):
     assert names(admin_client.get(MEMBERS, {"q": "园区"})) == {"张园区"}
     assert names(admin_client.get(MEMBERS, {"area": "D"})) == {"张园区", "王预备"}
     assert names(admin_client.get(MEMBERS, {"category": "probationary"})) == {"王预备"}
-    assert names(admin_client.get(MEMBERS, {"organization": other_org.pk})) == {"赵外区", "钱转出"}
+    # The organisation means "held there on the query date" (today by default): 钱转出 left in 2021.
+    assert names(admin_client.get(MEMBERS, {"organization": other_org.pk})) == {"赵外区"}
+    assert names(admin_client.get(MEMBERS, {"organization": other_org.pk, "date": "2020-06-01"})) == {
+        "赵外区",
+        "钱转出",
+    }
     assert names(admin_client.get(MEMBERS, {"is_mobile": "true"})) == {"赵外区"}
     assert names(admin_client.get(MEMBERS, {"status": "ended"})) == {"钱转出"}
 
@@ -192,12 +197,19 @@ def test_service_errors_land_next_to_their_fields(admin_client):
 
 def test_edit_member_keeps_id_number(admin_client):
     member = MemberFactory(id_number=ID_NUMBER, name="旧名")
-    data = member_data(member.organization, name="新名", joined_on="2019-01-01")
+    data = member_data(
+        member.organization,
+        name="新名",
+        joined_on="2019-01-01",
+        joined_party_on="2019-01-01",
+        education="postgraduate",
+    )
     del data["id_number"]
     response = admin_client.post(f"/members/{member.pk}/edit/", data)
     assert response.status_code == 302
     member.refresh_from_db()
     assert (member.name, member.id_number, member.phone) == ("新名", ID_NUMBER, "13812345678")
+    # Education is in every figure the member counts in: the request reaches back to their first day.
     assert list(RecomputeRequest.objects.values_list("area_id", "since")) == [
         (member.organization.area_id, dt.date(2019, 1, 1))
     ]
@@ -210,13 +222,14 @@ def test_end_member_with_date_and_reason(admin_client):
     member.refresh_from_db()
     assert (member.ended_on, member.end_reason) == (dt.date(2025, 2, 1), "transfer_out")
     assert Member.objects.count() == 1
-    assert list(RecomputeRequest.objects.values_list("since", flat=True)) == [dt.date(2019, 1, 1)]
+    # Quarters before the end keep the member: figures move from the end date only.
+    assert list(RecomputeRequest.objects.values_list("since", flat=True)) == [dt.date(2025, 2, 1)]
 
 
 def test_end_member_before_joining_is_refused(admin_client):
     member = MemberFactory(joined_on=dt.date(2019, 1, 1))
     response = admin_client.post(f"/members/{member.pk}/end/", {"on": "2018-01-01", "reason": "death"})
-    assert response.context["form"].errors["on"] == ["减少日期应晚于入党（转入）日期。"]
+    assert response.context["form"].errors["on"] == ["减少日期应晚于转入本组织日期（2019-01-01）。"]
     response = admin_client.post(f"/members/{member.pk}/end/", {"on": "2020-01-01", "reason": ""})
     assert response.context["form"].errors["reason"] == ["该字段是必填项。"]
     member.refresh_from_db()

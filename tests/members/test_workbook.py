@@ -8,8 +8,11 @@ import io
 
 import openpyxl
 import pytest
+from auditlog.context import set_actor
+from django.utils import timezone
 
-from members.models import Instructor, InstructorAssignment, Member
+from members.models import Employment, Instructor, InstructorAssignment, Member, Membership, Mobility
+from members.services import update_member
 from members.workbook import MEMBERS, export_instructors, export_members
 from registry.excel.importer import run_import
 from registry.models import RecomputeRequest
@@ -228,35 +231,55 @@ def test_list_pages_link_to_the_filtered_download(client, world, page, link):
 
 
 def _members():
-    return sorted(
-        Member.objects.values_list(
-            "id_number", "name", "gender", "ethnicity", "birth_date", "education", "phone", "category",
-            "joined_on", "organization__name", "enterprise__credit_code", "is_mobile", "retired", "ended_on",
-            "end_reason",
-        )
+    """Members and their history rows, by natural keys (primary keys differ between the two worlds)."""
+    members = Member.objects.values_list(
+        "id_number", "name", "gender", "ethnicity", "birth_date", "education", "phone", "category",
+        "joined_party_on", "confirmed_on", "joined_on", "organization__name", "enterprise__credit_code",
+        "is_mobile", "retired", "ended_on", "end_reason",
     )  # fmt: skip
+    memberships = Membership.objects.values_list(
+        "member__id_number", "organization__name", "start", "end", "how_started", "how_ended"
+    )
+    employments = Employment.objects.values_list(
+        "member__id_number", "enterprise__credit_code", "start", "end"
+    )
+    mobility = Mobility.objects.values_list("member__id_number", "start", "end", "destination")
+    return {
+        "members": sorted(members),
+        "memberships": sorted(memberships),
+        "employments": sorted(employments),
+        "mobility": sorted(mobility),
+    }
+
+
+def _two_branches(zone):
+    """一支部 in P1 with a firm, 二支部 in P2 holding 李明 (probationary since 2023-01-01, in the Party since 2020)."""
+    p1, p2 = zone.children.get(code="P1"), zone.children.get(code="P2")
+    firm = EnterpriseFactory(name="甲公司", credit_code=make_credit_code(3), area=p1)
+    branch = OrganizationFactory(name="一支部", area=p1)
+    other = OrganizationFactory(name="二支部", area=p2)
+    member = MemberFactory(name="李明", id_number=make_id_number(5), organization=other, phone="13800000000",
+                           category="probationary", joined_on=dt.date(2023, 1, 1),
+                           joined_party_on=dt.date(2020, 7, 1))  # fmt: skip
+    return firm, branch, other, member
+
+
+LI_MING = ["李明", make_id_number(5), "男", "汉族", dt.date(1985, 6, 1), "大学本科"]
 
 
 def test_an_import_leaves_the_same_rows_audit_and_recompute_requests_as_the_forms(client, zone, staff):
     """A new member (with a workplace) and a changed one, entered once through a workbook and once through the
-    forms, by the same user in two equal worlds."""
-    p1, p2 = zone.children.get(code="P1"), zone.children.get(code="P2")
+    forms, by the same user in two equal worlds: the same members, history rows, audit and recompute requests."""
     client.force_login(staff)
-
-    def build():
-        firm = EnterpriseFactory(credit_code=make_credit_code(3), area=p1)
-        branch = OrganizationFactory(name="一支部", area=p1)
-        other = OrganizationFactory(name="二支部", area=p2)
-        member = MemberFactory(name="李明", id_number=make_id_number(5), organization=other,
-                               phone="13800000000", category="probationary", joined_on=dt.date(2023, 1, 1))  # fmt: skip
-        return firm, branch, other, member
-
-    headers = [c.header for c in MEMBERS.importable if c.required] + ["工作单位信用代码", "联系电话"]
+    headers = [c.header for c in MEMBERS.importable if c.required] + [
+        "工作单位信用代码",
+        "联系电话",
+        "入党日期",
+    ]
     rows = [
         ["王芳", make_id_number(9, male=False), "女", "汉族", dt.date(1985, 6, 1), "大学本科", "预备党员",
-         dt.date(2024, 7, 1), "一支部", "P1", make_credit_code(3), "13900001111"],
-        ["李明", make_id_number(5), "男", "汉族", dt.date(1985, 6, 1), "大学本科", "正式党员",
-         dt.date(2023, 1, 1), "二支部", "P2", None, "13911112222"],
+         dt.date(2024, 7, 1), "一支部", "P1", make_credit_code(3), "13900001111", None],
+        [*LI_MING, "正式党员", dt.date(2023, 1, 1), "二支部", "P2", None, "13911112222", dt.date(2020, 7, 1)],
     ]  # fmt: skip
 
     def by_workbook(world):
@@ -271,24 +294,138 @@ def test_an_import_leaves_the_same_rows_audit_and_recompute_requests_as_the_form
              "gender": "F", "phone": "13900001111", "category": "probationary", "joined_on": "2024-07-01",
              "organization": branch.pk, "enterprise": firm.pk}),
             (f"/members/{member.pk}/edit/", person | {"name": "李明", "gender": "M", "phone": "13911112222",
-             "category": "full", "joined_on": "2023-01-01", "organization": other.pk, "enterprise": ""}),
+             "category": "full", "joined_party_on": "2020-07-01", "joined_on": "2023-01-01",
+             "organization": other.pk, "enterprise": ""}),
         ]  # fmt: skip
         for url, data in posts:
             response = client.post(url, data)
             assert response.status_code == 302, response.content.decode()[-2000:]
 
-    imported = in_world(build, by_workbook, _members)
-    entered = in_world(build, by_forms, _members)
+    imported = in_world(lambda: _two_branches(zone), by_workbook, _members)
+    entered = in_world(lambda: _two_branches(zone), by_forms, _members)
     assert imported["rows"] == entered["rows"]
     assert imported["audit"] == entered["audit"]
     assert imported["recompute"] == entered["recompute"]
-    assert [row[:2] + row[6:8] for row in entered["rows"]] == [
-        (make_id_number(5), "李明", "13911112222", "full"),
-        (make_id_number(9, male=False), "王芳", "13900001111", "probationary"),
+    today = timezone.localdate()
+    assert [row[:2] + row[6:10] for row in entered["rows"]["members"]] == [
+        (make_id_number(5), "李明", "13911112222", "full", dt.date(2020, 7, 1), today),
+        (make_id_number(9, male=False), "王芳", "13900001111", "probationary", dt.date(2024, 7, 1), None),
+    ]
+    assert entered["rows"]["memberships"] == [
+        (make_id_number(5), "二支部", dt.date(2023, 1, 1), None, "transfer_in", ""),
+        (make_id_number(9, male=False), "一支部", dt.date(2024, 7, 1), None, "developed", ""),
+    ]
+    assert entered["rows"]["employments"] == [
+        (make_id_number(9, male=False), make_credit_code(3), dt.date(2024, 7, 1), None)
     ]
     assert [(model, record, action, user) for model, record, action, user, _f in entered["audit"]] == [
+        ("employment", "王芳 → 甲公司", "create", "clerk"),
         ("member", "李明", "update", "clerk"),
         ("member", "王芳", "create", "clerk"),
+        ("membership", "王芳 @ 一支部", "create", "clerk"),
     ]
-    assert entered["audit"][0][4] == ("category", "phone")
-    assert entered["recompute"] == [("P1", dt.date(2024, 7, 1)), ("P2", dt.date(2023, 1, 1))]
+    assert entered["audit"][1][4] == ("category", "confirmed_on", "phone")
+    assert entered["recompute"] == [("P1", dt.date(2024, 7, 1)), ("P2", today)]
+
+
+def test_an_imported_transfer_writes_the_history_update_member_writes(zone, staff):
+    """A row moving 李明 to another organisation from its 转入本组织日期 is 组织关系转接, written exactly as
+    members.services.update_member writes it (the service the edit form and the API call)."""
+    headers = [c.header for c in MEMBERS.importable if c.required] + ["联系电话"]
+    row = [*LI_MING, "预备党员", dt.date(2024, 9, 1), "一支部", "P1", "13800000000"]
+
+    def by_workbook(world):
+        result = run_import("members", workbook(headers, [row]), dry_run=False, user=staff)
+        assert (result.errors, result.summary["updated"]) == ([], 1)
+        assert [(c.column, c.old, c.new) for c in result.rows[0].changes] == [
+            ("转入本组织日期", "2023-01-01", "2024-09-01"),
+            ("所在党组织", "二支部", "一支部"),
+            ("党组织区域代码", "P2", "P1"),
+        ]
+
+    def by_service(world):
+        _firm, branch, _other, member = world
+        with set_actor(staff):
+            update_member(member=member, organization=branch, joined_on=dt.date(2024, 9, 1))
+
+    imported = in_world(lambda: _two_branches(zone), by_workbook, _members)
+    served = in_world(lambda: _two_branches(zone), by_service, _members)
+    assert imported == served
+    assert imported["rows"]["memberships"] == [
+        (make_id_number(5), "一支部", dt.date(2024, 9, 1), None, "transfer_in", ""),
+        (make_id_number(5), "二支部", dt.date(2023, 1, 1), dt.date(2024, 9, 1), "transfer_in", "transfer"),
+    ]
+    assert imported["recompute"] == [("P1", dt.date(2024, 9, 1)), ("P2", dt.date(2024, 9, 1))]
+
+
+def test_an_imported_transfer_dated_before_the_current_membership_is_a_row_error(api, zone, staff):
+    _two_branches(zone)
+    headers = [c.header for c in MEMBERS.importable if c.required]
+    rows = [
+        [*LI_MING, "预备党员", dt.date(2022, 6, 1), "一支部", "P1"],  # before 2023-01-01, the current start
+        ["王芳", make_id_number(9, male=False), "女", "汉族", dt.date(1985, 6, 1), "大学本科", "预备党员",
+         dt.date(2024, 7, 1), "一支部", "P1"],  # fine, but nothing is written while a row is wrong
+    ]  # fmt: skip
+    for dry_run in ("true", "false"):
+        body = post(api, "members", workbook(headers, rows), dry_run=dry_run).json()
+        assert body["errors"] == [
+            {
+                "row": 2,
+                "column": "转入本组织日期",
+                "message": "转接日期应晚于转入当前党组织的日期（2023-01-01）。",
+            }
+        ]
+    assert list(Member.objects.values_list("name", "organization__name", "joined_on")) == [
+        ("李明", "二支部", dt.date(2023, 1, 1))
+    ]
+    assert Membership.objects.count() == 1
+    assert RecomputeRequest.objects.count() == 0
+
+
+def test_party_join_date_defaults_to_joining_here_and_may_predate_it(api, ledger):
+    headers = [c.header for c in MEMBERS.importable if c.required] + ["入党日期"]
+    person = ["女", "汉族", dt.date(1985, 6, 1), "大学本科", "正式党员", dt.date(2024, 7, 1), "一支部", "P1"]
+    rows = [
+        ["甲", make_id_number(21, male=False), *person, None],
+        ["乙", make_id_number(22, male=False), *person, dt.date(2009, 7, 1)],
+        ["丙", make_id_number(23, male=False), *person, dt.date(2024, 8, 1)],  # after joining here
+        ["丁", make_id_number(24, male=False), *person, dt.date(2003, 5, 31)],  # aged 17
+    ]
+    body = post(api, "members", workbook(headers, rows)).json()
+    assert body["errors"] == [
+        {"row": 4, "column": "入党日期", "message": "入党日期不能晚于转入本组织日期（2024-07-01）。"},
+        {"row": 5, "column": "入党日期", "message": "入党时应年满十八岁（2003-06-01 起）。"},
+    ]
+    body = post(api, "members", workbook(headers, rows[:2]), dry_run="false").json()
+    assert body["errors"] == []
+    assert dict(Member.objects.filter(name__in=["甲", "乙"]).values_list("name", "joined_party_on")) == {
+        "甲": dt.date(2024, 7, 1),
+        "乙": dt.date(2009, 7, 1),
+    }
+    # Blank on a member already registered: their date stays; a new one is corrected like any field.
+    changed = [rows[0][:-1] + [None], rows[1][:-1] + [dt.date(2010, 7, 1)]]
+    body = post(api, "members", workbook(headers, changed), dry_run="false").json()
+    assert (body["errors"], body["summary"]["updated"], body["summary"]["unchanged"]) == ([], 1, 1)
+    assert Member.objects.get(name="乙").joined_party_on == dt.date(2010, 7, 1)
+    assert Member.objects.get(name="甲").joined_party_on == dt.date(2024, 7, 1)
+
+
+def test_a_ledger_of_transferred_members_imports_back_unchanged(staff, zone):
+    """入党日期 before the membership here and a member with two memberships (the export shows the current one)."""
+    firm, branch, _other, member = _two_branches(zone)
+    update_member(member=member, organization=branch, joined_on=dt.date(2024, 9, 1), enterprise=firm,
+                  enterprise_since=dt.date(2024, 9, 1))  # fmt: skip
+    MemberFactory(organization=branch, joined_on=dt.date(2021, 3, 1), joined_party_on=dt.date(2011, 7, 1))
+    RecomputeRequest.objects.all().delete()
+    data = export_members(Member.objects.all(), reveal=True).read()
+    ws = openpyxl.load_workbook(io.BytesIO(data)).active
+    rows = list(ws.iter_rows(values_only=True))
+    li = next(dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[0] == "李明")
+    assert (li["姓名"], li["入党日期"], li["转入本组织日期"], li["所在党组织"]) == (
+        "李明",
+        dt.datetime(2020, 7, 1),
+        dt.datetime(2024, 9, 1),
+        "一支部",
+    )
+    assert_imports_back_unchanged("members", data, staff, 2)
+    assert Membership.objects.filter(member=member).count() == 2

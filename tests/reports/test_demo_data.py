@@ -11,11 +11,12 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import F
 from django.utils import timezone
 
-from members.choices import COLLEGE_OR_ABOVE
-from members.models import Instructor, InstructorAssignment, Member
-from members.rules import identity_errors, membership_errors, validate_id_number
+from members.choices import COLLEGE_OR_ABOVE, MembershipStart
+from members.models import Employment, Instructor, InstructorAssignment, Member, Membership, Mobility
+from members.rules import identity_errors, membership_errors, party_join_errors, validate_id_number
 from orgs.models import OrganizationLink, PartyOrganization
 from orgs.rules import organization_warnings
 from registry.models import AboveScalePeriod, Area, Enterprise
@@ -39,6 +40,9 @@ ROWS = {
     "orgs.partyorganization": 36,
     "orgs.organizationlink": 48,
     "members.member": 517,
+    "members.membership": 517,
+    "members.employment": 502,
+    "members.mobility": 6,
     "members.instructor": 8,
     "members.instructorassignment": 12,
 }
@@ -62,7 +66,7 @@ def figures(zone: Area, on: dt.date) -> dict[str, int]:
         "work": states["work"],
         "none": states["none"],
         "covered": states["single"] + states["joint"],
-        "members": Member.objects.active_on(on).held_in_area(zone).count(),
+        "members": Member.objects.held_on(on, area=zone).count(),
     }
 
 
@@ -114,6 +118,14 @@ def test_codes_are_valid_and_agree_with_the_person(demo):
             )
             == {}
         )
+        assert (
+            party_join_errors(
+                joined_party_on=member.joined_party_on,
+                joined_on=member.joined_on,
+                birth_date=member.birth_date,
+            )
+            == {}
+        )
 
 
 def test_every_object_passes_full_clean(demo):
@@ -124,6 +136,9 @@ def test_every_object_passes_full_clean(demo):
         PartyOrganization,
         OrganizationLink,
         Member,
+        Membership,
+        Employment,
+        Mobility,
         Instructor,
         InstructorAssignment,
     ):
@@ -147,7 +162,7 @@ def test_single_orgs_cover_one_unit_and_joint_orgs_two_to_five(demo, on):
 
 
 def test_member_composition(demo):
-    active = Member.objects.active_on(Q3).held_in_area(demo)
+    active = Member.objects.held_on(Q3, area=demo)
     assert active.filter(gender="F").count() == 152  # 29.9 %
     assert active.exclude(ethnicity="汉族").count() == 46  # 9.1 %
     assert set(active.exclude(ethnicity="汉族").values_list("ethnicity", flat=True)) == {
@@ -199,11 +214,46 @@ def test_history(demo):
         *OrganizationLink.objects.values_list("start", flat=True),
         *OrganizationLink.objects.exclude(end=None).values_list("end", flat=True),
         *Member.objects.values_list("joined_on", flat=True),
+        *Member.objects.values_list("joined_party_on", flat=True),
+        *Membership.objects.values_list("start", flat=True),
+        *Membership.objects.exclude(end=None).values_list("end", flat=True),
         *Member.objects.exclude(ended_on=None).values_list("ended_on", flat=True),
         *InstructorAssignment.objects.values_list("start", flat=True),
         *InstructorAssignment.objects.exclude(end=None).values_list("end", flat=True),
     ]
     assert max(latest) == dt.date(2025, 9, 10)
+
+
+def test_every_member_has_exactly_their_first_history_rows(demo):
+    """No transfers, 转正 dates or new employers in the demo: one membership from joined_on to ended_on, the
+    workplace and mobility over the same span (the history migration's test rebuilds exactly these)."""
+    members = {m.pk: m for m in Member.objects.all()}
+    spans = {(m.pk, m.organization_id, m.joined_on, m.ended_on, m.end_reason) for m in members.values()}
+    memberships = set(
+        Membership.objects.values_list("member_id", "organization_id", "start", "end", "how_ended")
+    )
+    assert memberships == spans
+    assert set(Employment.objects.values_list("member_id", "enterprise_id", "start", "end")) == {
+        (m.pk, m.enterprise_id, m.joined_on, m.ended_on) for m in members.values() if m.enterprise_id
+    }
+    assert set(Mobility.objects.values_list("member_id", "start", "end")) == {
+        (m.pk, m.joined_on, m.ended_on) for m in members.values() if m.is_mobile
+    }
+    assert Member.objects.exclude(confirmed_on=None).count() == 0
+    assert Member.objects.exclude(probation_until=None).count() == 0
+
+
+def test_party_join_dates(demo):
+    """Probationary members joined the Party on joining here (发展入党); most full members years before (转入)."""
+    members = Member.objects.all()
+    assert members.filter(category="probationary").exclude(joined_party_on=F("joined_on")).count() == 0
+    earlier = members.filter(category="full", joined_party_on__lt=F("joined_on"))
+    assert (earlier.count(), members.filter(category="full").count()) == (287, 459)  # 62.5 %
+    assert earlier.filter(joined_party_on__gt=dt.date(2024, 9, 30)).count() == 0
+    assert Counter(Membership.objects.values_list("how_started", flat=True)) == {
+        MembershipStart.TRANSFER_IN: 287,
+        MembershipStart.DEVELOPED: 230,
+    }
 
 
 def test_population_outside_the_headline(demo):
@@ -259,6 +309,9 @@ def test_build_demo_on_an_empty_database_gives_the_same_figures():
         "organizations": 36,
         "links": 48,
         "members": 517,
+        "memberships": 517,
+        "employments": 502,
+        "mobility": 6,
         "instructors": 8,
         "assignments": 12,
     }

@@ -24,6 +24,9 @@ DUMPED = (
     "orgs.PartyOrganization",
     "orgs.OrganizationLink",
     "members.Member",
+    "members.Membership",
+    "members.Employment",
+    "members.Mobility",
     "members.Instructor",
     "members.InstructorAssignment",
 )

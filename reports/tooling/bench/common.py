@@ -76,7 +76,7 @@ def rolled_back(func: Callable[[], object]) -> Callable[[], object]:
 
 def ensure_data(enterprises: int, members: int, out) -> None:
     """Reuse the synthetic province if it has the asked-for size, else generate it anew (and compute it)."""
-    from members.models import Member
+    from members.models import Employment, Member, Membership, Mobility
     from registry.models import Area, Enterprise
     from reports.engine.recompute import recompute
 
@@ -86,6 +86,10 @@ def ensure_data(enterprises: int, members: int, out) -> None:
         Area.objects.filter(code="SYN").exists()
         and Enterprise.objects.count() == enterprises
         and Member.objects.count() == members
+        # A province generated before members had dated history has none: generate it anew.
+        and Membership.objects.count() > members
+        and Employment.objects.exists()
+        and Mobility.objects.exists()
     ):
         out(f"using the existing synthetic province ({enterprises} enterprises, {members} members)")
         from registry.periods import Quarter

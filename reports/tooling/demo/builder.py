@@ -6,10 +6,12 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from members.models import Instructor, InstructorAssignment, Member
-from members.rules import id_check_char, identity_errors, membership_errors
+from members.history import create_first_rows
+from members.models import Employment, Instructor, InstructorAssignment, Member, Membership, Mobility
+from members.rules import id_check_char, identity_errors, membership_errors, party_join_errors
 from orgs.models import OrganizationLink, PartyOrganization
 from orgs.rules import validate_links
+from registry.dating import add_years, holds_on
 from registry.models import AboveScalePeriod, Area, Enterprise
 from registry.rules import CREDIT_CODE_ALPHABET, credit_code_check_char
 
@@ -33,13 +35,6 @@ from .facts import (
     SURNAMES,
     ZONE,
 )
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def _next_term_end(founded: dt.date, after: dt.date) -> dt.date:
@@ -352,6 +347,20 @@ class Builder:
         self.members.append(member)
         return member
 
+    def party_join_dates(self) -> None:
+        """入党日期: probationary members joined the Party when they joined here (发展入党); about 60 % of full
+        members joined it years before, elsewhere (转入), at least a year before 2025-09-30. Drawn after every
+        other draw, so the rest of the zone stays as it was before the dates existed."""
+        latest = add_years(AS_OF, -1)
+        for member in self.members:
+            member.joined_party_on = member.joined_on
+            if member.category != "full" or self.rng.random() >= 0.6:
+                continue
+            lower = add_years(member.birth_date, 18)
+            upper = min(member.joined_on - dt.timedelta(days=1), latest)
+            if lower <= upper:
+                member.joined_party_on = self.date_between(lower, upper)
+
     # --- writing ---------------------------------------------------------------------------------------
     def save(self) -> dict[str, int]:
         for firm in self.enterprises:
@@ -386,21 +395,32 @@ class Builder:
                 if slot.enterprise is not None:
                     lower = max(lower, starts.get((id(plan.org), id(slot.enterprise)), lower))
                 self.member(slot, lower)
+        self.party_join_dates()
         for member in self.members:
             member.organization = member.organization
             member.enterprise = member.enterprise
             member.full_clean()
-            problems = identity_errors(
-                id_number=member.id_number, birth_date=member.birth_date, gender=member.gender
-            ) | membership_errors(
-                joined_on=member.joined_on,
-                organization=member.organization,
-                ended_on=member.ended_on,
-                end_reason=member.end_reason,
+            problems = (
+                identity_errors(
+                    id_number=member.id_number, birth_date=member.birth_date, gender=member.gender
+                )
+                | membership_errors(
+                    joined_on=member.joined_on,
+                    organization=member.organization,
+                    ended_on=member.ended_on,
+                    end_reason=member.end_reason,
+                )
+                | party_join_errors(
+                    joined_party_on=member.joined_party_on,
+                    joined_on=member.joined_on,
+                    birth_date=member.birth_date,
+                )
             )
             if problems:
                 raise ValueError(f"demo member {member.name}: {problems}")
         Member.objects.bulk_create(self.members)
+        # Each member's first membership, workplace and mobility, from joined_on (no transfers in the demo).
+        history = create_first_rows(self.members)
 
         # Secretary: the organisation's first full, working member (by creation order).
         for org in self.orgs:
@@ -412,7 +432,7 @@ class Builder:
             org.has_committee = False
         full_counts: dict[int, int] = {}
         for member in self.members:
-            if member.category == "full" and member.active_on(AS_OF):
+            if member.category == "full" and holds_on(AS_OF, member.joined_on, member.ended_on):
                 full_counts[id(member.organization)] = full_counts.get(id(member.organization), 0) + 1
         for org, plan in zip(self.orgs, self.plans, strict=True):
             org.has_committee = full_counts.get(id(org), 0) >= 7 and plan is not self.no_committee
@@ -444,6 +464,9 @@ class Builder:
             "organizations": len(self.orgs),
             "links": len(self.links),
             "members": len(self.members),
+            "memberships": sum(isinstance(row, Membership) for row in history),
+            "employments": sum(isinstance(row, Employment) for row in history),
+            "mobility": sum(isinstance(row, Mobility) for row in history),
             "instructors": len(self.instructors),
             "assignments": len(self.assignments),
         }

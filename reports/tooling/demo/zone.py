@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from members.models import Instructor, InstructorAssignment
+from registry.dating import add_years
 from registry.models import Enterprise
 
-from .builder import Builder, add_years
+from .builder import Builder
 from .facts import AS_OF, PARKS, ZONE
 
 
