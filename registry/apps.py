@@ -8,10 +8,11 @@ class RegistryConfig(AppConfig):
 
     def ready(self):
         from . import services, workbook
-        from .audit import connect_signals
+        from .audit import connect_signals, untrack_reverse_relations
         from .excel.importer import register
 
         connect_signals()
+        untrack_reverse_relations()
         from django.apps import apps
 
         if apps.is_installed("knox"):  # the Excel engine also runs with registry alone (no API tokens)

@@ -96,6 +96,18 @@ def _on_login_failed(sender, credentials, request=None, **kwargs):
     record_event(request, "login_failed", obj=known, detail=username, actor=None)
 
 
+def untrack_reverse_relations() -> None:
+    """django-auditlog logs a create with every field ``_meta.get_fields()`` lists, reverse relations included
+    ("memberships: None → members.Membership.None" on a new member's page). Exclude them from every tracked model:
+    a row's history lists its own columns; related rows have histories of their own."""
+    from auditlog.registry import auditlog
+
+    for model, options in auditlog._registry.items():
+        reverse = [f.name for f in model._meta.get_fields() if f.auto_created and not f.concrete]
+        # A new list: models registered from settings may share one exclude list object.
+        options["exclude_fields"] = [*options["exclude_fields"], *reverse]
+
+
 def connect_signals() -> None:
     """Called from RegistryConfig.ready(): logins, logouts and failed logins go to the log."""
     from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed

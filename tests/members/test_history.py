@@ -317,3 +317,25 @@ def test_seed_004_composition_with_party_join_dates_before_the_organisations(zon
         Decimal("66.3"),
         Decimal("19.7"),
     ]
+
+
+def test_a_new_members_log_lists_its_own_columns_only(zone):
+    """auditlog would log reverse relations on a create ("memberships: None → members.Membership.None")."""
+    from auditlog.models import LogEntry
+
+    _district, p1, _p2 = zone
+    member = create_member(
+        id_number=make_id_number(7),
+        name="李四",
+        gender="M",
+        birth_date=dt.date(1985, 6, 1),
+        education="bachelor",
+        category="full",
+        joined_on=dt.date(2020, 1, 1),
+        organization=OrganizationFactory(area=p1),
+        enterprise=EnterpriseFactory(area=p1),
+    )
+    for obj in (member, member.organization, member.enterprise):
+        concrete = {f.name for f in type(obj)._meta.concrete_fields}
+        logged = set(LogEntry.objects.get_for_object(obj).get(action=LogEntry.Action.CREATE).changes_dict)
+        assert logged and logged <= concrete, logged - concrete

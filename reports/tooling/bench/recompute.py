@@ -1,4 +1,4 @@
-"""P1: a recompute against hand-written SQL computing the same figures."""
+"""P1: a recompute against hand-written SQL computing the same figures (from the same dated member rows)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,14 @@ from .common import Row, median_time
 
 RAW_FIGURES_SQL = """
 WITH employed AS (
-    SELECT m.enterprise_id, count(*) AS n, count(*) FILTER (WHERE m.category = 'full') AS full_members
-    FROM members_member m
-    WHERE m.enterprise_id IS NOT NULL AND m.joined_on <= %(d)s AND (m.ended_on IS NULL OR m.ended_on > %(d)s)
-    GROUP BY m.enterprise_id
+    SELECT w.enterprise_id, count(*) AS n,
+           count(*) FILTER (WHERE m.confirmed_on <= %(d)s OR (m.confirmed_on IS NULL AND m.category = 'full'))
+             AS full_members
+    FROM members_employment w JOIN members_member m ON m.id = w.member_id
+    WHERE w.start <= %(d)s AND (w."end" IS NULL OR w."end" > %(d)s)
+      AND EXISTS (SELECT 1 FROM members_membership s WHERE s.member_id = w.member_id
+                  AND s.start <= %(d)s AND (s."end" IS NULL OR s."end" > %(d)s))
+    GROUP BY w.enterprise_id
 ),
 states AS (
     SELECT e.id, e.area_id, e.category,
@@ -44,17 +48,19 @@ area_states AS (
     GROUP BY a.id, s.category, s.above_scale, s.state
 ),
 held AS (
-    SELECT m.organization_id, count(*) AS total,
-           count(*) FILTER (WHERE m.category = 'full') AS full_members,
+    SELECT s.organization_id, count(*) AS total,
+           count(*) FILTER (WHERE m.confirmed_on <= %(d)s OR (m.confirmed_on IS NULL AND m.category = 'full'))
+             AS full_members,
            count(*) FILTER (WHERE m.gender = 'F') AS female,
            count(*) FILTER (WHERE m.ethnicity <> '汉族') AS minority,
            count(*) FILTER (WHERE m.education IN ('postgraduate', 'bachelor', 'college')) AS college,
            count(*) FILTER (WHERE m.birth_date > %(young)s) AS under_35,
-           count(*) FILTER (WHERE m.is_mobile) AS mobile,
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM members_mobility v WHERE v.member_id = s.member_id
+                                          AND v.start <= %(d)s AND (v."end" IS NULL OR v."end" > %(d)s))) AS mobile,
            sum(date_part('year', age(%(d)s, m.birth_date))) AS age_sum
-    FROM members_member m
-    WHERE m.joined_on <= %(d)s AND (m.ended_on IS NULL OR m.ended_on > %(d)s)
-    GROUP BY m.organization_id
+    FROM members_membership s JOIN members_member m ON m.id = s.member_id
+    WHERE s.start <= %(d)s AND (s."end" IS NULL OR s."end" > %(d)s)
+    GROUP BY s.organization_id
 ),
 units AS (
     SELECT l.organization_id, count(*) AS n FROM orgs_organizationlink l
