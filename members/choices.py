@@ -51,3 +51,23 @@ class MembershipEnd(models.TextChoices):
     EXPELLED = EndReason.EXPELLED.value, EndReason.EXPELLED.label
     REMOVED = EndReason.REMOVED.value, EndReason.REMOVED.label
     OTHER = EndReason.OTHER.value, EndReason.OTHER.label
+
+
+class Stage(models.TextChoices):
+    """发展党员: where an applicant stands (入党申请人 → 入党积极分子 → 发展对象 → 预备党员), or withdrawn."""
+
+    APPLICANT = "applicant", _("入党申请人")
+    ACTIVIST = "activist", _("入党积极分子")
+    CANDIDATE = "candidate", _("发展对象")
+    ADMITTED = "admitted", _("已接收为预备党员")
+    WITHDRAWN = "withdrawn", _("已终止")
+
+
+# The steps an applicant moves through, in order, with the date field each one sets.
+STAGE_ORDER = (Stage.APPLICANT, Stage.ACTIVIST, Stage.CANDIDATE, Stage.ADMITTED)
+STAGE_DATE = {
+    Stage.APPLICANT: "applied_on",
+    Stage.ACTIVIST: "activist_on",
+    Stage.CANDIDATE: "candidate_on",
+    Stage.ADMITTED: "admitted_on",
+}

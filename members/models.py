@@ -11,7 +11,17 @@ from orgs.models import PartyOrganization
 from registry.dating import DatedQuerySet, DatedRecord, active_q, add_years
 from registry.models import Area, Enterprise
 
-from .choices import Education, EndReason, Gender, MemberCategory, MembershipEnd, MembershipStart
+from .choices import (
+    STAGE_DATE,
+    STAGE_ORDER,
+    Education,
+    EndReason,
+    Gender,
+    MemberCategory,
+    MembershipEnd,
+    MembershipStart,
+    Stage,
+)
 from .rules import mask_id_number, mask_phone, validate_id_number
 
 
@@ -235,6 +245,151 @@ class Mobility(DatedRecord):
 
     def __str__(self) -> str:
         return f"{self.member} ⇢ {self.destination}"
+
+
+def stage_on_q(stage: str, on: dt.date, prefix: str = "") -> Q:
+    """Applicants standing at ``stage`` on ``on``: that stage's date reached, the next one not, not withdrawn."""
+    here = STAGE_DATE[stage]
+    q = Q(**{f"{prefix}{here}__lte": on}) & (
+        Q(**{f"{prefix}withdrawn_on__isnull": True}) | Q(**{f"{prefix}withdrawn_on__gt": on})
+    )
+    following = STAGE_ORDER[STAGE_ORDER.index(stage) + 1 :]
+    if following:
+        later = STAGE_DATE[following[0]]
+        q &= Q(**{f"{prefix}{later}__isnull": True}) | Q(**{f"{prefix}{later}__gt": on})
+    return q
+
+
+class ApplicantQuerySet(models.QuerySet):
+    def restrict(self, access):
+        """Applicants are seen where the organisation training them is."""
+        return self.filter(access.path_q("organization__area__path"))
+
+    def in_area(self, area: Area):
+        return self.filter(organization__area__path__startswith=area.path)
+
+    def at_stage_on(self, stage: str, on: dt.date):
+        return self.filter(stage_on_q(stage, on))
+
+    def admitted_in(self, year: int):
+        return self.filter(admitted_on__year=year)
+
+
+class Applicant(models.Model):
+    """发展党员: a person on the way from 入党申请 to admission. Never deleted: withdrawn with a date and a reason;
+    admitted, they become a probationary member (``member``)."""
+
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
+    ethnicity = models.CharField(_("民族"), max_length=20, default="汉族")
+    birth_date = models.DateField(_("出生日期"))
+    education = models.CharField(_("学历"), max_length=20, choices=Education.choices)
+    id_number = models.CharField(_("身份证号码"), max_length=18, validators=[validate_id_number])
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    organization = models.ForeignKey(
+        PartyOrganization, verbose_name=_("培养党组织"), on_delete=models.PROTECT, related_name="applicants"
+    )
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name=_("工作单位"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="applicants",
+    )
+    applied_on = models.DateField(_("递交入党申请日期"))
+    activist_on = models.DateField(_("确定为入党积极分子日期"), null=True, blank=True)
+    candidate_on = models.DateField(_("确定为发展对象日期"), null=True, blank=True)
+    admitted_on = models.DateField(_("接收为预备党员日期"), null=True, blank=True)
+    withdrawn_on = models.DateField(_("终止日期"), null=True, blank=True)
+    withdraw_reason = models.CharField(_("终止原因"), max_length=200, blank=True)
+    member = models.OneToOneField(
+        Member,
+        verbose_name=_("党员档案"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applicant",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = ApplicantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("发展党员对象")
+        verbose_name_plural = _("发展党员对象")
+        ordering = ["organization", "applied_on", "pk"]
+        indexes = [models.Index(fields=["organization", "admitted_on"])]
+        constraints = [
+            # One open file per person: a withdrawn applicant may apply again later.
+            models.UniqueConstraint(
+                fields=["id_number"],
+                condition=Q(withdrawn_on__isnull=True),
+                name="applicant_one_open_per_person",
+                violation_error_message=_("该身份证号码已有未终止的入党申请记录。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("members:applicant_detail", args=[self.pk])
+
+    @property
+    def stage(self) -> str:
+        if self.withdrawn_on:
+            return Stage.WITHDRAWN
+        for stage in reversed(STAGE_ORDER):
+            if getattr(self, STAGE_DATE[stage]):
+                return stage
+        return Stage.APPLICANT
+
+    def stage_date(self, stage: str) -> dt.date | None:
+        return getattr(self, STAGE_DATE[stage])
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+
+class DevelopmentPlanQuerySet(models.QuerySet):
+    def restrict(self, access):
+        return self.filter(access.path_q("area__path"))
+
+
+class DevelopmentPlan(models.Model):
+    """发展党员指导性计划: how many an area is to admit in a year (its subtree's admissions count against it)."""
+
+    area = models.ForeignKey(
+        Area, verbose_name=_("区域"), on_delete=models.PROTECT, related_name="development_plans"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    planned = models.PositiveIntegerField(_("计划发展人数"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = DevelopmentPlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("发展党员指导性计划")
+        verbose_name_plural = _("发展党员指导性计划")
+        ordering = ["-year", "area"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area", "year"],
+                name="development_plan_one_per_area_year",
+                violation_error_message=_("该区域该年度已有发展党员计划。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.year}"
 
 
 class InstructorQuerySet(models.QuerySet):

@@ -170,3 +170,90 @@ def assignment_change_errors(*, old_end: dt.date | None, new_end: dt.date | None
     if old_end is not None and new_end != old_end:
         return {"end": _g("该联系已结束，不能再修改结束日期。")}
     return {}
+
+
+# --- 发展党员 ---------------------------------------------------------------------------------------------------
+
+CANDIDATE_AFTER_YEARS = 1  # 入党积极分子 are trained and observed for more than a year before 发展对象
+APPLY_MIN_AGE = 18
+
+
+def pipeline_errors(
+    *,
+    birth_date: dt.date | None,
+    applied_on: dt.date | None,
+    activist_on: dt.date | None,
+    candidate_on: dt.date | None,
+    admitted_on: dt.date | None,
+    withdrawn_on: dt.date | None,
+    withdraw_reason: str,
+) -> dict[str, str]:
+    """The dates of one applicant's file: 18 or older on applying, each stage on or after the one before (none
+    skipped), 发展对象 at least a year after 入党积极分子, a withdrawal dated after the last stage and explained."""
+    errors: dict[str, str] = {}
+    if applied_on and birth_date and applied_on < add_years(birth_date, APPLY_MIN_AGE):
+        errors["applied_on"] = _g("递交入党申请时应年满十八岁（%(d)s 起）。") % {
+            "d": add_years(birth_date, APPLY_MIN_AGE).isoformat()
+        }
+    chain = [
+        ("applied_on", applied_on, _g("递交入党申请")),
+        ("activist_on", activist_on, _g("确定为入党积极分子")),
+        ("candidate_on", candidate_on, _g("确定为发展对象")),
+        ("admitted_on", admitted_on, _g("接收为预备党员")),
+    ]
+    for (_name, before, before_label), (name, date, label) in zip(chain, chain[1:], strict=False):
+        if date is None:
+            continue
+        if before is None:
+            errors[name] = _g("不能跳过“%(step)s”。") % {"step": before_label}
+        elif date < before:
+            errors[name] = _g("%(label)s日期不能早于%(before)s日期（%(d)s）。") % {
+                "label": label,
+                "before": before_label,
+                "d": before.isoformat(),
+            }
+    if activist_on and candidate_on and "candidate_on" not in errors:
+        earliest = add_years(activist_on, CANDIDATE_AFTER_YEARS)
+        if candidate_on < earliest:
+            errors["candidate_on"] = _g("入党积极分子须培养考察一年以上，最早可于 %(d)s 列为发展对象。") % {
+                "d": earliest.isoformat()
+            }
+    if withdrawn_on:
+        last = max(d for _n, d, _l in chain if d) if any(d for _n, d, _l in chain) else None
+        if admitted_on:
+            errors["withdrawn_on"] = _g("已接收为预备党员，不能终止；请在党员档案中办理。")
+        elif last and withdrawn_on < last:
+            errors["withdrawn_on"] = _g("终止日期不能早于最近一个阶段的日期（%(d)s）。") % {
+                "d": last.isoformat()
+            }
+        if not withdraw_reason.strip():
+            errors["withdraw_reason"] = _g("终止时必须填写原因。")
+    elif withdraw_reason.strip():
+        errors["withdrawn_on"] = _g("填写终止原因时必须填写终止日期。")
+    return errors
+
+
+def advance_errors(applicant, stage: str, on: dt.date) -> dict[str, str]:
+    """Moving ``applicant`` one stage forward to ``stage`` on ``on``: not withdrawn or admitted, the very next stage,
+    the training organisation existing that day, and the dates' rules (:func:`pipeline_errors`)."""
+    from .choices import STAGE_DATE, STAGE_ORDER, Stage
+
+    current = applicant.stage
+    if current == Stage.WITHDRAWN:
+        return {"stage": _g("该入党申请已终止，不能继续发展。")}
+    if current == Stage.ADMITTED:
+        return {"stage": _g("已接收为预备党员。")}
+    if stage not in STAGE_ORDER[1:]:
+        return {"stage": _g("只能进入入党积极分子、发展对象或预备党员阶段。")}
+    following = STAGE_ORDER[STAGE_ORDER.index(current) + 1]
+    if stage != following:
+        if STAGE_ORDER.index(stage) > STAGE_ORDER.index(following):
+            return {"stage": _g("不能跳过“%(step)s”阶段。") % {"step": Stage(following).label}}
+        return {"stage": _g("已经是“%(step)s”。") % {"step": Stage(current).label}}
+    if not applicant.organization.active_on(on):
+        return {"on": _g("培养党组织在 %(d)s 不存续。") % {"d": on.isoformat()}}
+    dates = {name: getattr(applicant, name) for name in STAGE_DATE.values()}
+    dates[STAGE_DATE[stage]] = on
+    errors = pipeline_errors(birth_date=applicant.birth_date, withdrawn_on=None, withdraw_reason="", **dates)
+    message = errors.get(STAGE_DATE[stage])
+    return {"on": message} if message else {}

@@ -39,10 +39,20 @@ from registry.services import (
     write_audit,
 )
 
-from .choices import MemberCategory, MembershipEnd, MembershipStart
+from .choices import STAGE_DATE, MemberCategory, MembershipEnd, MembershipStart, Stage
 from .history import Span, create_first_rows, first_rows, first_start, mirror_columns, reach, spans
-from .models import Employment, Instructor, InstructorAssignment, Member, Membership, Mobility
+from .models import (
+    Applicant,
+    DevelopmentPlan,
+    Employment,
+    Instructor,
+    InstructorAssignment,
+    Member,
+    Membership,
+    Mobility,
+)
 from .rules import (
+    advance_errors,
     assignment_change_errors,
     assignment_errors,
     assignment_recompute,
@@ -51,6 +61,7 @@ from .rules import (
     identity_errors,
     membership_errors,
     party_join_errors,
+    pipeline_errors,
     transfer_errors,
 )
 
@@ -455,6 +466,114 @@ def first_spans(member: Member) -> list[Span]:
     if member.enterprise_id:
         out.append(Span(member.enterprise.area_id, member.joined_on, member.ended_on))
     return out
+
+
+# --- 发展党员: applicants and yearly plans ------------------------------------------------------------------------
+
+APPLICANT_DATES = ("applied_on", "activist_on", "candidate_on", "admitted_on", "withdrawn_on")
+
+
+def _validate_applicant(applicant: Applicant) -> None:
+    errors: dict[str, list[str]] = {}
+    try:
+        applicant.full_clean()
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    rule_errors = pipeline_errors(
+        birth_date=applicant.birth_date,
+        applied_on=applicant.applied_on,
+        activist_on=applicant.activist_on,
+        candidate_on=applicant.candidate_on,
+        admitted_on=applicant.admitted_on,
+        withdrawn_on=applicant.withdrawn_on,
+        withdraw_reason=applicant.withdraw_reason,
+    )
+    if "id_number" not in errors:
+        rule_errors.update(
+            identity_errors(
+                id_number=applicant.id_number, birth_date=applicant.birth_date, gender=applicant.gender
+            )
+        )
+    for field, message in rule_errors.items():
+        errors.setdefault(field, []).append(message)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def create_applicant(**fields: Any) -> Applicant:
+    """Register an 入党申请人 (or someone already further on: an activist entered with both dates)."""
+    if fields.get("admitted_on"):
+        raise ValidationError({"admitted_on": [_("接收为预备党员请在登记后办理“接收”。")]})
+    applicant = Applicant(**fields)
+    _validate_applicant(applicant)
+    save_new(applicant)
+    return applicant
+
+
+@transaction.atomic
+def update_applicant(*, applicant: Applicant, **fields: Any) -> Applicant:
+    """Change the given fields (a withdrawal is ``withdrawn_on`` + ``withdraw_reason``). Admission happens only
+    through :func:`advance_applicant`; an admitted applicant's file is closed (the member's record goes on)."""
+    current = locked(Applicant.objects.select_related("organization"), applicant.pk)
+    if "admitted_on" in fields and fields["admitted_on"] != current.admitted_on:
+        raise ValidationError({"admitted_on": [_("接收为预备党员请通过“接收”办理。")]})
+    changed = apply_fields(current, fields)
+    if changed and current.member_id:
+        raise ValidationError({"__all__": [_("已接收为预备党员，发展档案不再修改；请在党员档案中修改。")]})
+    _validate_applicant(current)
+    save_changed(current, changed)
+    mirror(applicant, current, changed)
+    return current
+
+
+@transaction.atomic
+def advance_applicant(*, applicant: Applicant, stage: str, on: dt.date) -> Applicant:
+    """One stage forward on ``on``. Admission (预备党员) registers the probationary member: party join date and
+    membership in the training organisation from ``on``, employer as on file — counted from that day."""
+    current = locked(Applicant.objects.select_related("organization", "enterprise"), applicant.pk)
+    _raise(advance_errors(current, stage, on))
+    setattr(current, STAGE_DATE[stage], on)
+    changed = [STAGE_DATE[stage]]
+    if stage == Stage.ADMITTED:
+        if Member.objects.filter(id_number=current.id_number).exists():
+            _fail("stage", _("该身份证号码已在党员名册中，不能重复接收。"))
+        current.member = create_member(
+            name=current.name,
+            gender=current.gender,
+            ethnicity=current.ethnicity,
+            birth_date=current.birth_date,
+            education=current.education,
+            id_number=current.id_number,
+            phone=current.phone,
+            category=MemberCategory.PROBATIONARY,
+            joined_party_on=on,
+            joined_on=on,
+            organization=current.organization,
+            enterprise=current.enterprise,
+        )
+        changed.append("member")
+    save_changed(current, changed)
+    mirror(applicant, current, changed)
+    return current
+
+
+@transaction.atomic
+def create_plan(**fields: Any) -> DevelopmentPlan:
+    plan = DevelopmentPlan(**fields)
+    plan.full_clean()
+    save_new(plan)
+    return plan
+
+
+@transaction.atomic
+def update_plan(*, plan: DevelopmentPlan, **fields: Any) -> DevelopmentPlan:
+    current = locked(DevelopmentPlan.objects.all(), plan.pk)
+    changed = apply_fields(current, fields)
+    current.full_clean()
+    save_changed(current, changed)
+    mirror(plan, current, changed)
+    return current
 
 
 # --- instructors and their assignments --------------------------------------------------------------------------
