@@ -15,3 +15,6 @@ class MembersConfig(AppConfig):
         register(
             workbook.ASSIGNMENTS, importer=workbook.AssignmentImporter, apply=services.apply_assignment_rows
         )
+        register(
+            workbook.APPLICANTS, importer=workbook.ApplicantImporter, apply=services.apply_applicant_rows
+        )

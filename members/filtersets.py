@@ -1,10 +1,11 @@
-"""Member and instructor FilterSets shared by the list pages, the API and the export."""
+"""Member, instructor, applicant and development-plan FilterSets shared by the list pages, the API and the export."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -13,8 +14,8 @@ from registry.filtersets import STATUS_CHOICES, AreaSubtreeFilter, AsOfTodayMixi
 from registry.models import Area
 from registry.rules import normalize_code, normalize_text
 
-from .choices import MemberCategory
-from .models import Instructor, Member
+from .choices import STAGE_DATE, STAGE_ORDER, MemberCategory, Stage
+from .models import Applicant, DevelopmentPlan, Instructor, Member
 
 
 class MemberFilterSet(AsOfTodayMixin, django_filters.FilterSet):
@@ -102,3 +103,67 @@ class InstructorFilterSet(AsOfTodayMixin, django_filters.FilterSet):
         if value == "ended":
             return queryset.exclude(active)
         return queryset
+
+
+def current_stage_q(stage: str) -> Q:
+    """Applicants whose file stands at ``stage`` now, as ``Applicant.stage`` reads it: the last stage with a date,
+    or withdrawn once a withdrawal is on file."""
+    if stage == Stage.WITHDRAWN:
+        return Q(withdrawn_on__isnull=False)
+    q = Q(withdrawn_on__isnull=True)
+    if stage != Stage.APPLICANT:
+        q &= Q(**{f"{STAGE_DATE[stage]}__isnull": False})
+    for later in STAGE_ORDER[STAGE_ORDER.index(stage) + 1 :]:
+        q &= Q(**{f"{STAGE_DATE[later]}__isnull": True})
+    return q
+
+
+class ApplicantFilterSet(django_filters.FilterSet):
+    """发展党员: applicants are found where the organisation training them is."""
+
+    q = django_filters.CharFilter(method="filter_q", label=_("姓名或完整身份证号"))
+    area = AreaSubtreeFilter(field_name="organization__area", label=_("培养党组织所在区域（含下级）"))
+    organization = django_filters.ModelChoiceFilter(
+        queryset=PartyOrganization.objects.order_by("name", "pk"), label=_("培养党组织")
+    )
+    stage = django_filters.ChoiceFilter(
+        choices=Stage.choices, method="filter_stage", label=_("当前阶段"), empty_label=_("全部")
+    )
+
+    class Meta:
+        model = Applicant
+        fields = ["q", "area", "organization", "stage"]
+
+    def filter_q(self, queryset, name, value):
+        text = normalize_text(value)
+        if not text:
+            return queryset
+        # As for members: the ID number matches whole only.
+        return queryset.filter(Q(name__icontains=text) | Q(id_number=normalize_code(text)))
+
+    def filter_stage(self, queryset, name, value):
+        return queryset.filter(current_stage_q(value)) if value else queryset
+
+
+# The years a plan may be given for (members.api.serializers, reports' development/ take the same).
+PLAN_YEARS = (1900, 9999)
+
+
+class YearFilter(django_filters.NumberFilter):
+    """A whole year in :data:`PLAN_YEARS`; anything else is an error, not a silently empty list."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", PLAN_YEARS[0])
+        kwargs.setdefault("max_value", PLAN_YEARS[1])
+        super().__init__(*args, **kwargs)
+
+
+class DevelopmentPlanFilterSet(django_filters.FilterSet):
+    area = AreaSubtreeFilter(field_name="area", label=_("区域（含下级）"))
+    year = YearFilter(field_name="year", label=_("年度"))
+
+    class Meta:
+        model = DevelopmentPlan
+        fields = ["area", "year"]

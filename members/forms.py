@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,18 +24,24 @@ from registry.models import Enterprise
 from registry.periods import PeriodError, Quarter
 from registry.rules import normalize_text
 
-from .choices import EndReason
-from .models import Instructor, Member
+from .choices import STAGE_ORDER, EndReason, Stage
+from .models import Applicant, DevelopmentPlan, Instructor, Member
+from .pipeline import earliest_on, next_stage
 from .rules import validate_id_number
 from .services import (
+    advance_applicant,
     assign_instructor,
     confirm_member,
+    create_applicant,
     create_instructor,
     create_member,
+    create_plan,
     extend_probation,
     transfer_member,
+    update_applicant,
     update_instructor,
     update_member,
+    update_plan,
 )
 from .transfers import TransferKind
 
@@ -356,3 +362,213 @@ class TransferFilterForm(ScopedFormMixin, StyledFormMixin, forms.Form):
             "name": data.get("q", ""),
             "kind": data.get("kind", ""),
         }
+
+
+# --- 发展党员: the applicant's file, its steps, the yearly plan and the pipeline page's choices ------------------
+
+
+class ConstraintErrorsMixin:
+    """A model constraint's error belongs to no field; ``constraint_fields`` (constraint name → field) shows it
+    next to the field it is about, whether the form's model validation or the service raised it."""
+
+    constraint_fields: dict[str, str] = {}
+
+    def add_error(self, field, error):
+        if field is None:
+            error = self._place_constraint_errors(error)
+        super().add_error(field, error)
+
+    def _place_constraint_errors(self, error):
+        constraints = {c.name: c for c in self._meta.model._meta.constraints}
+        placed = {
+            str(constraints[name].violation_error_message): target
+            for name, target in self.constraint_fields.items()
+            if target in self.fields
+        }
+        errors = ValidationError(error).update_error_dict({})
+        general = []
+        for item in errors.pop(NON_FIELD_ERRORS, []):
+            target = next((placed[m] for m in ValidationError(item).messages if m in placed), None)
+            if target:
+                errors.setdefault(target, []).append(item)
+            else:
+                general.append(item)
+        if general:
+            errors[NON_FIELD_ERRORS] = general
+        return ValidationError(errors)
+
+
+class ApplicantForm(ConstraintErrorsMixin, RecordFormMixin, forms.ModelForm):
+    """Register or edit an 入党申请人. Later stages are reached by 进入下一阶段, never here; on editing, a stage
+    date already reached (入党积极分子, 发展对象) may be corrected, the admission date never."""
+
+    personal_fields = ("phone",)
+    constraint_fields = {"applicant_one_open_per_person": "id_number"}
+
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=40,
+        help_text=_("18 位，最后一位可为 X；可粘贴全角字符或带空格，保存时自动规范化。"),
+    )
+    organization = forms.ModelChoiceField(
+        label=_("培养党组织"), queryset=PartyOrganization.objects.order_by("name", "pk")
+    )
+    enterprise = EnterpriseChoiceField(
+        label=_("工作单位"), queryset=Enterprise.objects.order_by("name", "pk"), required=False
+    )
+
+    class Meta:
+        model = Applicant
+        fields = [
+            "name",
+            "gender",
+            "ethnicity",
+            "birth_date",
+            "education",
+            "id_number",
+            "phone",
+            "organization",
+            "enterprise",
+            "applied_on",
+            "activist_on",
+            "candidate_on",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["applied_on"].help_text = _("递交书面入党申请的日期，当日应年满十八岁。")
+        if self.instance.pk:
+            del self.fields["id_number"]  # not changed here, and the full number must not reach the page
+        for name in ("activist_on", "candidate_on"):
+            if getattr(self.instance, name, None) is None:
+                del self.fields[name]  # reached by 进入下一阶段
+            else:
+                self.fields[name].required = True
+                self.fields[name].help_text = _("仅用于更正已登记的日期。")
+        keep = [self.data.get("enterprise", "")] if self.is_bound else [self.instance.enterprise_id or ""]
+        organization = self._chosen_organization()
+        offer_enterprises_in(
+            self.fields["enterprise"], area=organization.area if organization else None, keep=keep
+        )
+
+    def _chosen_organization(self) -> PartyOrganization | None:
+        pk = self.data.get("organization", "") if self.is_bound else self.instance.organization_id
+        if not pk or not str(pk).isdigit():
+            return None
+        return self.fields["organization"].queryset.select_related("area").filter(pk=pk).first()
+
+    def clean_id_number(self) -> str:
+        return validate_id_number(self.cleaned_data["id_number"])
+
+    def save(self, commit: bool = True) -> Applicant:
+        """Call the members service; raises ValidationError when it refuses."""
+        fields = {name: self.cleaned_data[name] for name in self._meta.fields if name in self.fields}
+        if self.instance.pk:
+            return update_applicant(applicant=self.instance, **fields)
+        return create_applicant(**fields)
+
+
+class ApplicantEventForm(ScopedFormMixin, StyledFormMixin, forms.Form):
+    """A small form recording one step of ``applicant`` through its service; ``error_aliases`` maps the
+    service's error keys to this form's fields."""
+
+    error_aliases: dict[str, str] = {}
+
+    def __init__(self, *args, applicant: Applicant, today: dt.date | None = None, **kwargs):
+        self.applicant = applicant
+        self.today = today or timezone.localdate()
+        super().__init__(*args, **kwargs)
+
+    def save(self) -> Applicant:
+        raise NotImplementedError
+
+
+STAGE_ON_LABELS = {
+    Stage.ACTIVIST: _("确定为入党积极分子日期"),
+    Stage.CANDIDATE: _("确定为发展对象日期"),
+    Stage.ADMITTED: _("接收为预备党员日期（支部大会）"),
+}
+
+
+class AdvanceForm(ApplicantEventForm):
+    """进入下一阶段: the stage (the next one preselected) and the date it was decided."""
+
+    stage = forms.ChoiceField(label=_("进入阶段"), choices=[(s.value, s.label) for s in STAGE_ORDER[1:]])
+    on = forms.DateField(label=_("日期"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        following = next_stage(self.applicant)
+        self.fields["on"].initial = self.today
+        if following is not None:
+            self.fields["stage"].initial = following
+            self.fields["on"].label = STAGE_ON_LABELS[following]
+            earliest = earliest_on(self.applicant, following)
+            if earliest is not None:
+                self.fields["on"].help_text = _("最早可于 %(d)s。") % {"d": earliest.isoformat()}
+
+    def save(self) -> Applicant:
+        data = self.cleaned_data
+        return advance_applicant(applicant=self.applicant, stage=data["stage"], on=data["on"])
+
+
+class WithdrawForm(ApplicantEventForm):
+    """终止: the file is closed on a date with a reason; it is kept, never deleted."""
+
+    on = forms.DateField(label=_("终止日期"))
+    reason = forms.CharField(label=_("终止原因"), max_length=200)
+    error_aliases = {"withdrawn_on": "on", "withdraw_reason": "reason"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["on"].initial = self.today
+
+    def save(self) -> Applicant:
+        data = self.cleaned_data
+        return update_applicant(
+            applicant=self.applicant, withdrawn_on=data["on"], withdraw_reason=data["reason"]
+        )
+
+
+class DevelopmentPlanForm(ConstraintErrorsMixin, RecordFormMixin, forms.ModelForm):
+    """发展党员指导性计划 of an area (in the user's subtree) for a year: one per area and year."""
+
+    area = AreaChoiceField(label=_("区域"))
+    constraint_fields = {"development_plan_one_per_area_year": "year"}
+
+    class Meta:
+        model = DevelopmentPlan
+        fields = ["area", "year", "planned"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].widget.attrs.update({"min": 2000, "max": 2100})
+        self.fields["planned"].help_text = _("该区域（含下级）本年度计划发展党员人数。")
+
+    def save(self, commit: bool = True) -> DevelopmentPlan:
+        fields = {name: self.cleaned_data[name] for name in self._meta.fields}
+        if self.instance.pk:
+            return update_plan(plan=self.instance, **fields)
+        return create_plan(**fields)
+
+
+class DevelopmentFilterForm(ScopedFormMixin, StyledFormMixin, forms.Form):
+    """The pipeline page's choices: an area (subtree) or an organisation, and the plan's year."""
+
+    area = AreaChoiceField(label=_("区域（含下级）"), required=False, to_field_name="code")
+    organization = forms.ModelChoiceField(
+        label=_("培养党组织"), queryset=PartyOrganization.objects.order_by("name", "pk"), required=False
+    )
+    year = forms.IntegerField(label=_("年度"), required=False, min_value=2000, max_value=2100)
+
+    def __init__(self, *args, today: dt.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = today or timezone.localdate()
+        years = list(range(today.year + 1, today.year - 10, -1))
+        chosen = str(self.data.get("year", "")).strip() if self.is_bound else ""
+        if chosen.isdigit() and int(chosen) not in years:
+            years.append(int(chosen))  # a year given in the address stays selected
+        self.fields["year"].widget = forms.Select(
+            choices=[("", _("本年度（%(y)s）") % {"y": today.year}), *((y, y) for y in years)],
+            attrs={"class": "form-select"},
+        )

@@ -576,6 +576,47 @@ def update_plan(*, plan: DevelopmentPlan, **fields: Any) -> DevelopmentPlan:
     return current
 
 
+@transaction.atomic
+def apply_applicant_rows(plans: Sequence, *, actor, source: str = "import") -> None:
+    """Write planned applicant rows in bulk, as :func:`create_applicant` / :func:`update_applicant` would one by
+    one: the same rows and one audit entry per changed record. Figures are computed from the files when read
+    (reports.engine.development), so there is nothing to recompute.
+
+    ``plans``: the importer's plans (``instance`` the new state with its organisation and workplace set;
+    ``extra["model_fields"]`` the fields an update writes). Updates lock and re-read their rows and go first: a
+    row withdrawing a file may make room for the same person's new application (one open file per ID number).
+    """
+    entries: list[AuditEntry | None] = []
+    creates = [p for p in plans if p.action == "create"]
+    updates = [p for p in plans if p.action == "update"]
+
+    fresh = locked_in_bulk(Applicant.objects.all(), [p.instance.pk for p in updates])
+    written: list[Applicant] = []
+    names: set[str] = set()
+    for plan in updates:
+        old = fresh[plan.instance.pk]
+        new = copy.copy(old)
+        fields = plan.extra.get("model_fields", plan.changed)
+        changed = apply_fields(new, {name: getattr(plan.instance, name) for name in fields})
+        if not changed:
+            continue
+        if old.member_id:  # admitted since the file was planned: the member's record goes on instead
+            raise ValidationError(
+                {"__all__": [_("已接收为预备党员，发展档案不再修改；请在党员档案中修改。")]}
+            )
+        written.append(new)
+        names.update(changed)
+        entries.append(updated_entry(old, new, changed))
+    bulk_update(Applicant, written, sorted(names))
+
+    for plan in creates:
+        if plan.instance.admitted_on or plan.instance.member_id:
+            raise ValidationError({"admitted_on": [_("接收为预备党员请在登记后办理“接收”。")]})
+    Applicant.objects.bulk_create([p.instance for p in creates], batch_size=BATCH)
+    entries += created_entries(p.instance for p in creates)
+    write_audit(entries, actor=actor, source=source)
+
+
 # --- instructors and their assignments --------------------------------------------------------------------------
 
 

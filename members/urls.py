@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import development_views as development
 from . import views
 
 app_name = "members"
@@ -25,6 +26,7 @@ urlpatterns = [
     path("instructors/<int:pk>/end/", views.InstructorEndView.as_view(), name="instructor_end"),
     path("instructors/<int:pk>/reveal/", views.InstructorRevealView.as_view(), name="instructor_reveal"),
     path("instructors/export.xlsx", views.InstructorExportView.as_view(), name="export_instructors"),
+    path("applicants/export.xlsx", views.ApplicantExportView.as_view(), name="export_applicants"),
     path(
         "instructors/<int:pk>/assignments/new/",
         views.AssignmentCreateView.as_view(),
@@ -34,5 +36,30 @@ urlpatterns = [
         "instructors/<int:pk>/assignments/<int:aid>/end/",
         views.AssignmentEndView.as_view(),
         name="assignment_end",
+    ),
+    path("applicants/", development.ApplicantListView.as_view(), name="applicant_list"),
+    path("applicants/new/", development.ApplicantCreateView.as_view(), name="applicant_create"),
+    path("applicants/<int:pk>/", development.ApplicantDetailView.as_view(), name="applicant_detail"),
+    path("applicants/<int:pk>/edit/", development.ApplicantUpdateView.as_view(), name="applicant_update"),
+    path(
+        "applicants/<int:pk>/advance/", development.ApplicantAdvanceView.as_view(), name="applicant_advance"
+    ),
+    path(
+        "applicants/<int:pk>/withdraw/",
+        development.ApplicantWithdrawView.as_view(),
+        name="applicant_withdraw",
+    ),
+    path("applicants/<int:pk>/reveal/", development.ApplicantRevealView.as_view(), name="applicant_reveal"),
+    path("development/", development.DevelopmentView.as_view(), name="development"),
+    path("development/plans/", development.DevelopmentPlanListView.as_view(), name="development_plan_list"),
+    path(
+        "development/plans/new/",
+        development.DevelopmentPlanCreateView.as_view(),
+        name="development_plan_create",
+    ),
+    path(
+        "development/plans/<int:pk>/edit/",
+        development.DevelopmentPlanUpdateView.as_view(),
+        name="development_plan_update",
     ),
 ]

@@ -23,7 +23,7 @@ from registry.forms import EndForm, add_service_errors
 from registry.views import EndView, FilteredListView, RevealMixin, ScopedMixin, ServiceFormMixin, mark_current
 
 from .choices import MemberCategory, MembershipEnd, MembershipStart
-from .filtersets import InstructorFilterSet, MemberFilterSet
+from .filtersets import ApplicantFilterSet, InstructorFilterSet, MemberFilterSet
 from .forms import (
     AssignmentForm,
     ConfirmForm,
@@ -37,10 +37,10 @@ from .forms import (
     TransferForm,
 )
 from .history import history_of
-from .models import Instructor, InstructorAssignment, Member, Membership
+from .models import Applicant, Instructor, InstructorAssignment, Member, Membership
 from .services import update_assignment, update_instructor, update_member
 from .transfers import TransferKind, export_transfers, transfers
-from .workbook import export_instructors, export_members
+from .workbook import export_applicants, export_instructors, export_members
 
 
 class MemberListView(FilteredListView):
@@ -368,3 +368,10 @@ class InstructorExportView(ExportView):
 
     def write(self, queryset):
         return export_instructors(queryset, reveal=False)
+
+
+class ApplicantExportView(ExportView):
+    filterset_class, model, filename = ApplicantFilterSet, Applicant, "发展党员"
+
+    def write(self, queryset):
+        return export_applicants(queryset, reveal=False)  # masked, as the member ledger is

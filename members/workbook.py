@@ -1,8 +1,8 @@
-"""The member and instructor workbooks (党员, 指导员联系单位, 党建指导员): columns, records in sheet form, the
-imports' planning and the exports.
+"""The member, instructor and applicant workbooks (党员, 指导员联系单位, 党建指导员, 发展党员): columns, records in
+sheet form, the imports' planning and the exports.
 
-The importers only parse, validate and diff; ``members.services.apply_member_rows`` and
-``apply_assignment_rows`` write. A member row that is a dated change (a transfer, 转正, 减少…) is rehearsed
+The importers only parse, validate and diff; ``members.services.apply_member_rows``, ``apply_assignment_rows``
+and ``apply_applicant_rows`` write. A member row that is a dated change (a transfer, 转正, 减少…) is rehearsed
 through ``update_member`` in a rolled-back transaction while planning, so the service's refusal is a row error. 党建指导员 is export only (one row per instructor, their current firms listed).
 """
 
@@ -37,8 +37,8 @@ from registry.excel.sheets import save_workbook
 from registry.models import Enterprise
 from registry.workbook import RegistryImporter, example_credit_code, parse_area_code, parse_credit_code
 
-from .choices import Education, EndReason, Gender, MemberCategory
-from .models import Instructor, InstructorAssignment, Member, Membership
+from .choices import Education, EndReason, Gender, MemberCategory, Stage
+from .models import Applicant, Instructor, InstructorAssignment, Member, Membership
 from .rules import (
     assignment_change_errors,
     assignment_errors,
@@ -47,6 +47,7 @@ from .rules import (
     mask_phone,
     membership_errors,
     party_join_errors,
+    pipeline_errors,
     validate_id_number,
 )
 from .services import HISTORY_FIELDS, update_member
@@ -214,6 +215,108 @@ INSTRUCTORS = Kind(  # export only: one row per instructor, their current firms 
 )
 
 
+APPLICANTS = Kind(
+    name="applicants",
+    title="发展党员",
+    # One person may have several files (a withdrawn one, then a new application): the application date tells
+    # them apart. How a row finds its file: ApplicantImporter.match().
+    key=("id_number", "applied_on"),
+    columns=(
+        Column("姓名", "name", required=True, width=10, example="王小红"),
+        Column(
+            "性别",
+            "gender",
+            choice_parser(Gender),
+            choice_formatter(Gender),
+            required=True,
+            width=6,
+            example="女",
+        ),
+        Column("民族", "ethnicity", required=True, width=8, example="汉族"),
+        Column("出生日期", "birth_date", parse_date, required=True, width=12, example=dt.date(1995, 3, 7)),
+        Column(
+            "学历",
+            "education",
+            choice_parser(Education),
+            choice_formatter(Education),
+            required=True,
+            width=12,
+            example="大学本科",
+            note="、".join(str(x) for x in Education.labels),
+        ),
+        Column(
+            "身份证号码",
+            "id_number",
+            parse_id_number,
+            required=True,
+            width=22,
+            example="110105199503070021",
+            note="18 位；请把该列设为“文本”。导出的脱敏号码不能导入。"
+            "同一身份证号码的行修改其递交入党申请日期相同的记录，没有时修改其未终止的记录。",
+        ),
+        Column("联系电话", "phone", parse_phone, width=14, example="13800000000"),
+        Column(
+            "培养党组织",
+            "organization_name",
+            required=True,
+            width=30,
+            example="中共示例科技有限公司支部委员会",
+            note="培养、考察该同志的党组织名称。",
+        ),
+        Column(
+            "党组织区域代码", "organization_area", parse_area_code, required=True, width=12, example="KFQ"
+        ),
+        Column(
+            "工作单位信用代码",
+            "enterprise",
+            parse_credit_code,
+            empty="",
+            width=22,
+            example=example_credit_code(1),
+        ),
+        Column("工作单位", "enterprise_name", importable=False, width=30),
+        Column(
+            "递交入党申请日期",
+            "applied_on",
+            parse_date,
+            required=True,
+            width=14,
+            example=dt.date(2023, 3, 1),
+            note="递交入党申请书时应年满十八岁。",
+        ),
+        Column(
+            "确定为入党积极分子日期",
+            "activist_on",
+            parse_date,
+            empty=None,
+            width=14,
+            example=dt.date(2023, 9, 1),
+            note="不早于递交入党申请日期。",
+        ),
+        Column(
+            "确定为发展对象日期",
+            "candidate_on",
+            parse_date,
+            empty=None,
+            width=14,
+            note="入党积极分子须培养考察一年以上。",
+        ),
+        Column(
+            "终止日期",
+            "withdrawn_on",
+            parse_date,
+            empty=None,
+            width=12,
+            note="本人撤回、调离等终止发展的日期，须同时填写终止原因。",
+        ),
+        Column("终止原因", "withdraw_reason", width=20),
+        # Read-only: admission (接收为预备党员) registers the member and goes through the page or the API only.
+        Column("当前阶段", "stage", format=choice_formatter(Stage), importable=False, width=14),
+        Column("接收日期", "admitted_on", parse_date, importable=False, width=12),
+    ),
+)
+
+
 def member_values(m, *, reveal: bool = False) -> dict[str, Any]:
     """A member as a ledger row; ID number and phone masked unless ``reveal``."""
     return {
@@ -246,6 +349,30 @@ def assignment_values(a) -> dict[str, Any]:
         "enterprise_name": a.enterprise.name,
         "start": a.start,
         "end": a.end,
+    }
+
+
+def applicant_values(a, *, reveal: bool = False) -> dict[str, Any]:
+    """An applicant as a ledger row; ID number and phone masked unless ``reveal`` (as for members)."""
+    return {
+        "name": a.name,
+        "gender": a.gender,
+        "ethnicity": a.ethnicity,
+        "birth_date": a.birth_date,
+        "education": a.education,
+        "id_number": a.id_number if reveal else mask_id_number(a.id_number),
+        "phone": a.phone if reveal else mask_phone(a.phone),
+        "organization_name": a.organization.name,
+        "organization_area": a.organization.area.code,
+        "enterprise": a.enterprise.credit_code if a.enterprise_id else "",
+        "enterprise_name": a.enterprise.name if a.enterprise_id else "",
+        "applied_on": a.applied_on,
+        "activist_on": a.activist_on,
+        "candidate_on": a.candidate_on,
+        "withdrawn_on": a.withdrawn_on,
+        "withdraw_reason": a.withdraw_reason,
+        "stage": a.stage,
+        "admitted_on": a.admitted_on,
     }
 
 
@@ -504,6 +631,188 @@ class AssignmentImporter(RegistryImporter):
             self.plans.append(Plan(row, UPDATE, instance, old=old, changed=changed))
 
 
+# ---------------------------------------------------------------- applicants import ----
+
+ONE_OPEN_FILE = next(c for c in Applicant._meta.constraints if c.name == "applicant_one_open_per_person")
+
+
+class ApplicantImporter(RegistryImporter):
+    """Plans for ``members.services.apply_applicant_rows``; ``extra["model_fields"]`` names the Applicant fields
+    an update writes. Each row is checked with the rules ``create_applicant`` / ``update_applicant`` apply
+    (members.rules.pipeline_errors, identity_errors, one open file per ID number, an admitted file closed).
+    Admission is not imported: 接收日期 is a read-only column."""
+
+    MODEL_FIELDS = (
+        "name", "gender", "ethnicity", "birth_date", "education", "phone", "applied_on", "activist_on",
+        "candidate_on", "withdrawn_on", "withdraw_reason",
+    )  # fmt: skip
+    field_aliases = {"organization": "organization_name"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.orgs: dict[tuple[str, str], PartyOrganization] = {}
+        self.files: dict[str, list[Applicant]] = {}  # ID number → the applicant files on record
+        self.open_file: dict[str, Any] = {}  # ID number → the file left open so far (pk, or ("row", n))
+        self.claimed: dict[int, int] = {}  # applicant pk → the row that changes it
+
+    def key_label(self, values):
+        return f"{values.get('name', '')}（{mask_id_number(values.get('id_number') or '')}）"
+
+    def shown(self, column, value):
+        if column.field == "phone":
+            return mask_phone(value or "")
+        return super().shown(column, value)
+
+    def plan_chunk(self, rows: list[Row]) -> None:
+        ids = {r.values["id_number"] for r in rows} - set(self.files)
+        for id_number in ids:
+            self.files[id_number] = []
+        if ids:
+            for a in Applicant.objects.filter(id_number__in=ids).select_related(
+                "organization__area", "enterprise__area"
+            ):
+                self.files[a.id_number].append(a)
+                if a.withdrawn_on is None:
+                    self.open_file[a.id_number] = a.pk
+        names = {r.values["organization_name"] for r in rows} - set(n for n, _c in self.orgs)
+        if names:
+            for org in PartyOrganization.objects.filter(name__in=names).select_related("area"):
+                self.orgs[(org.name, org.area.code)] = org
+        self.load_enterprises(r.values.get("enterprise") for r in rows)
+        matched = self.match(rows)
+        # Withdrawals first: a file withdrawn lower down the sheet makes room for the same person's new one.
+        for row in sorted(rows, key=lambda r: not self.withdrawn(r, matched.get(r.number))):
+            if row.number in matched:
+                self.plan_row(row, matched[row.number])
+
+    @staticmethod
+    def withdrawn(row: Row, old: Applicant | None) -> bool:
+        if "withdrawn_on" in row.values:
+            return row.values["withdrawn_on"] is not None
+        return old is not None and old.withdrawn_on is not None
+
+    def match(self, rows: list[Row]) -> dict[int, Applicant | None]:
+        """Row number → the file the row changes (None: a new application). A row changes the person's file of
+        the same 递交入党申请日期; failing that, their open file if no other row changes it (a corrected date, or
+        a withdrawal). A row matching a file an earlier chunk's row changes is an error (and left out)."""
+        matched: dict[int, Applicant | None] = {}
+        refused: set[int] = set()
+        for row in rows:
+            same = [
+                a for a in self.files[row.values["id_number"]] if a.applied_on == row.values["applied_on"]
+            ]
+            if not same:
+                continue
+            old = max(same, key=lambda a: a.pk)
+            if old.pk in self.claimed:
+                self.error(
+                    row.number,
+                    self.kind.header_of("id_number"),
+                    _("与第 %(n)s 行对应同一份入党申请记录。") % {"n": self.claimed[old.pk]},
+                )
+                refused.add(row.number)
+                continue
+            self.claimed[old.pk] = row.number
+            matched[row.number] = old
+        for row in rows:
+            if row.number in matched or row.number in refused:
+                continue
+            files = self.files[row.values["id_number"]]
+            old = next((a for a in files if a.withdrawn_on is None and a.pk not in self.claimed), None)
+            if old is not None:
+                self.claimed[old.pk] = row.number
+            matched[row.number] = old
+        return matched
+
+    def plan_row(self, row: Row, old: Applicant | None) -> None:
+        v = row.values
+        if old is not None and not self.may_change(row, old.organization.area):
+            return
+        org = self.orgs.get((v["organization_name"], v["organization_area"]))
+        if org is None or not self.access.covers(org.area):
+            self.error(
+                row.number,
+                self.kind.header_of("organization_name"),
+                _("未找到党组织“%(name)s”（区域 %(code)s），或不在您的管辖范围内。")
+                % {"name": v["organization_name"], "code": v["organization_area"]},
+            )
+            return
+        enterprise = None
+        if v.get("enterprise"):
+            enterprise = self.enterprise(row, v["enterprise"], "enterprise")
+            if enterprise is None:
+                return
+        fields = {f: v[f] for f in self.MODEL_FIELDS if f in v}
+        if old is None:
+            instance = Applicant(id_number=v["id_number"], organization=org, enterprise=enterprise, **fields)
+            changed = [f for f in v if self.kind.column(f).importable and v[f] not in ("", None)]
+            current: dict = {}
+        else:
+            current = applicant_values(old, reveal=True)
+            changed = self.diff(current, v)
+            instance = copy.copy(old)
+            for f in changed:
+                if f in self.MODEL_FIELDS:
+                    setattr(instance, f, v[f])
+            if {"organization_name", "organization_area"} & set(changed):
+                instance.organization = org
+            if "enterprise" in changed:
+                instance.enterprise = enterprise
+            if changed and old.member_id:  # update_applicant's rule: the member's record goes on instead
+                self.error(row.number, "", _("已接收为预备党员，发展档案不再修改；请在党员档案中修改。"))
+                return
+        if old is None or changed:
+            extra: dict[str, list[str]] = defaultdict(list)
+            for rules in (
+                pipeline_errors(
+                    birth_date=instance.birth_date,
+                    applied_on=instance.applied_on,
+                    activist_on=instance.activist_on,
+                    candidate_on=instance.candidate_on,
+                    admitted_on=instance.admitted_on,
+                    withdrawn_on=instance.withdrawn_on,
+                    withdraw_reason=instance.withdraw_reason,
+                ),
+                identity_errors(
+                    id_number=instance.id_number, birth_date=instance.birth_date, gender=instance.gender
+                ),
+            ):
+                for name, message in rules.items():
+                    extra[name].append(message)
+            if not self.clean(row, instance, ["organization", "enterprise", "member"], extra):
+                return
+        if not self.keeps_one_open_file(row, instance, old):
+            return
+        action = CREATE if old is None else (UPDATE if changed else UNCHANGED)
+        self.outcome(row, action, changed, current, v)
+        if action == UNCHANGED:
+            return
+        model_fields = [f for f in changed if f in self.MODEL_FIELDS]
+        model_fields += ["organization"] if {"organization_name", "organization_area"} & set(changed) else []
+        model_fields += ["enterprise"] if "enterprise" in changed else []
+        self.plans.append(
+            Plan(row, action, instance, old=old, changed=changed, extra={"model_fields": model_fields})
+        )
+
+    def keeps_one_open_file(self, row: Row, instance: Applicant, old: Applicant | None) -> bool:
+        """The table's rule (one open file per ID number) over the records and the rows before this one."""
+        me = old.pk if old is not None else ("row", row.number)
+        holder = self.open_file.get(instance.id_number)
+        if instance.withdrawn_on is not None:
+            if holder == me:
+                del self.open_file[instance.id_number]
+            return True
+        if holder is not None and holder != me:
+            self.error(
+                row.number,
+                self.kind.header_of("id_number"),
+                str(ONE_OPEN_FILE.violation_error_message),
+            )
+            return False
+        self.open_file[instance.id_number] = me
+        return True
+
+
 # ---------------------------------------------------------------- exports ----
 
 
@@ -544,3 +853,12 @@ def export_instructors(queryset, *, today: dt.date | None = None, reveal: bool =
     )
     rows = (assignment_values(a) for a in assignments.iterator(CHUNK))
     return save_workbook([(INSTRUCTORS, instructor_rows(), None), (ASSIGNMENTS, rows, None)])
+
+
+def export_applicants(queryset, *, reveal: bool = False) -> IO[bytes]:
+    """Applicants (发展党员); ID number and phone are masked unless ``reveal``, as in the member ledger."""
+    applicants = queryset.select_related("organization__area", "enterprise").order_by(
+        "organization__area__path", "organization__name", "applied_on", "pk"
+    )
+    rows = (applicant_values(a, reveal=reveal) for a in applicants.iterator(CHUNK))
+    return save_workbook([(APPLICANTS, rows, None)])

@@ -103,6 +103,10 @@ class OrganizationDetailView(ScopedMixin, DetailView):
             members=members,
             page_obj=members,
             children=org.children.restrict(self.access).order_by("name"),
+            # 发展党员 files still open (members.Applicant, reached through the relation: orgs does not import it).
+            applicants_in_training=org.applicants.filter(
+                admitted_on__isnull=True, withdrawn_on__isnull=True
+            ).count(),
             history=history(org, related=[org.links.all()]),
             warnings=organization_warnings(
                 kind=org.kind,

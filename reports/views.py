@@ -26,6 +26,7 @@ from registry.models import Area, Enterprise
 from registry.periods import Quarter, quarters_between
 from registry.validators import check_text
 
+from .engine.development import quarter_development
 from .engine.explain import DENOMINATOR, NUMERATOR, changes, drill_enterprises, drill_live
 from .engine.figures import FigureNotFound, by_child_area, live_figure, series, stored_figure
 from .engine.periods import close_period, reopen_period
@@ -107,7 +108,13 @@ class DashboardView(SelectionMixin, TemplateView):
             figure.denominator_url = drill_url(s.area, s.period, indicator, DENOMINATOR)
             figures.append(figure)
         headline = next((f for f in figures if f.indicator.pk == s.indicator.pk), None)
-        context.update(figures=figures, missing=missing, headline=headline)
+        # 发展党员 figures are read live from dated records: shown even before the quarter is computed.
+        context.update(
+            figures=figures,
+            missing=missing,
+            headline=headline,
+            development=quarter_development(s.area, s.period),
+        )
         if headline is not None:
             sub_areas = by_child_area(s.area, s.period, s.indicator)
             for row in sub_areas:

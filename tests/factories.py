@@ -133,3 +133,31 @@ def make_user(username: str, role: str | None = "staff", area=None, password: st
     if role is not None and role != "admin":
         UserProfile.objects.create(user=user, role=role, area=area)
     return user
+
+
+class ApplicantFactory(factory.django.DjangoModelFactory):
+    """An 入党申请人 (members.Applicant) who applied on 2020-01-01; pass activist_on / candidate_on … for later
+    stages. Born 1995-06-01, ID numbers of that birth date (members' factory uses 1985: no clash)."""
+
+    class Meta:
+        model = "members.Applicant"
+
+    name = factory.Sequence(lambda n: f"申请人{n}")
+    gender = "M"
+    ethnicity = "汉族"
+    birth_date = dt.date(1995, 6, 1)
+    education = "bachelor"
+    id_number = factory.Sequence(lambda n: make_id_number(n, born=dt.date(1995, 6, 1)))
+    organization = factory.SubFactory(OrganizationFactory)
+    applied_on = dt.date(2020, 1, 1)
+
+
+class DevelopmentPlanFactory(factory.django.DjangoModelFactory):
+    """发展党员指导性计划 (members.DevelopmentPlan) of an area for a year."""
+
+    class Meta:
+        model = "members.DevelopmentPlan"
+
+    area = factory.SubFactory(AreaFactory)
+    year = 2025
+    planned = 3

@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from members import rules
-from members.choices import MembershipEnd, MembershipStart
-from members.models import Instructor, InstructorAssignment, Member
+from members.choices import STAGE_ORDER, MembershipEnd, MembershipStart, Stage
+from members.filtersets import PLAN_YEARS
+from members.models import Applicant, DevelopmentPlan, Instructor, InstructorAssignment, Member
 from orgs.models import PartyOrganization
 from registry.api.serializers import (
     AreaCodeField,
@@ -201,3 +202,90 @@ class MemberHistorySerializer(serializers.Serializer):
     employments = EmploymentSpanSerializer(many=True, help_text=_("工作单位"))
     categories = CategorySpanSerializer(many=True, help_text=_("预备/正式"))
     mobility = MobilitySpanSerializer(many=True, help_text=_("外出流动"))
+
+
+# --- 发展党员: applicants, their steps, yearly plans ----------------------------------------------------------------
+
+
+class ApplicantSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSerializer):
+    """An applicant's file. Stage dates are written with the file or, one step at a time with the rules checked
+    against the record, through ``advance/``; admission (``admitted_on``) only there, as it creates the member."""
+
+    stage = serializers.ChoiceField(
+        choices=Stage.choices, read_only=True, help_text=_("当前阶段（由各阶段日期和终止日期得出）")
+    )
+
+    class Meta:
+        model = Applicant
+        fields = [
+            "id",
+            "name",
+            "gender",
+            "birth_date",
+            "education",
+            "ethnicity",
+            "id_number",
+            "phone",
+            "organization",
+            "enterprise",
+            "applied_on",
+            "activist_on",
+            "candidate_on",
+            "admitted_on",
+            "withdrawn_on",
+            "withdraw_reason",
+            "stage",
+            "member",
+        ]
+        read_only_fields = ["admitted_on", "member"]
+        # As for members: the rule normalises pasted numbers; the one-open-file check is the model's (service).
+        extra_kwargs = {
+            "id_number": {"validators": [], "max_length": 64, "help_text": _("写入完整号码；读取时脱敏")},
+            "phone": {"help_text": _("读取时脱敏")},
+            "organization": {"help_text": _("培养党组织 id")},
+            "admitted_on": {"help_text": _("接收为预备党员日期：只能通过 advance/ 办理")},
+            "member": {"help_text": _("接收后的党员 id；未接收为 null")},
+            "withdrawn_on": {"help_text": _("终止日期；与 withdraw_reason 一起填写")},
+        }
+        validators: list = []
+
+    def validate_id_number(self, value: str) -> str:
+        value = keep_unmasked(self, "id_number", value, mask=rules.mask_id_number)
+        return call_rule(rules.validate_id_number, value)
+
+    def validate_phone(self, value: str) -> str:
+        return keep_unmasked(self, "phone", value, mask=rules.mask_phone)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("reveal"):  # set only by an audited ?reveal=true retrieve (RevealMixin)
+            data["id_number"] = rules.mask_id_number(instance.id_number)
+            data["phone"] = rules.mask_phone(instance.phone)
+        return data
+
+
+class ApplicantAdvanceSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(
+        choices=[(stage.value, stage.label) for stage in STAGE_ORDER[1:]],
+        help_text=_("进入的阶段：只能是下一个阶段"),
+    )
+    on = serializers.DateField(
+        help_text=_(
+            "该阶段的日期：积极分子不早于申请日期，发展对象在积极分子满一年之后，接收不早于列为发展对象日期"
+        )
+    )
+
+
+class DevelopmentPlanSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSerializer):
+    """发展党员指导性计划: one per area and year; the area's whole subtree counts against it."""
+
+    area = AreaCodeField(help_text=_("区域代码"))
+
+    class Meta:
+        model = DevelopmentPlan
+        fields = ["id", "area", "year", "planned"]
+        extra_kwargs = {
+            "year": {"min_value": PLAN_YEARS[0], "max_value": PLAN_YEARS[1]},
+            "planned": {"help_text": _("该年度计划发展党员人数")},
+        }
+        validators: list = []  # one per area and year: the model's constraint, checked by the service

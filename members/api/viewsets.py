@@ -1,7 +1,7 @@
 """Members, instructors and instructor assignments over REST, written through members.services.
 
 Nothing here is deleted (405): a member ends with ``ended_on`` + ``end_reason``, an instructor with ``ended_on``,
-an assignment with ``end``. A member's dated events have their own actions (``transfer/``, ``confirm/``,
+an assignment with ``end``, an applicant with ``withdrawn_on`` + ``withdraw_reason``. A member's dated events have their own actions (``transfer/``, ``confirm/``,
 ``extend-probation/``) and their history is read at ``history/``.
 """
 
@@ -9,19 +9,29 @@ from __future__ import annotations
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from members import services
-from members.filtersets import InstructorFilterSet, MemberFilterSet
+from members.filtersets import (
+    PLAN_YEARS,
+    ApplicantFilterSet,
+    DevelopmentPlanFilterSet,
+    InstructorFilterSet,
+    MemberFilterSet,
+    YearFilter,
+)
 from members.history import history_of
-from members.models import Instructor, InstructorAssignment, Member
+from members.models import Applicant, DevelopmentPlan, Instructor, InstructorAssignment, Member
 from registry.api.filters import ScopedFilterSetMixin, StrictBooleanFilter
 from registry.api.mixins import ETAG_HEADER, REVEAL_PARAMETER, RevealMixin, VersionETagMixin
 from registry.api.viewsets import CreateListRetrieveUpdateViewSet
 
 from .serializers import (
+    ApplicantAdvanceSerializer,
+    ApplicantSerializer,
+    DevelopmentPlanSerializer,
     InstructorAssignmentSerializer,
     InstructorSerializer,
     MemberConfirmSerializer,
@@ -168,3 +178,79 @@ class InstructorAssignmentViewSet(CreateListRetrieveUpdateViewSet):
         serializer.instance = services.update_assignment(
             assignment=serializer.instance, **serializer.validated_data
         )
+
+
+# --- 发展党员 ----------------------------------------------------------------------------------------------------
+
+
+class ApplicantAPIFilterSet(ScopedFilterSetMixin, ApplicantFilterSet):
+    class Meta(ApplicantFilterSet.Meta):
+        pass
+
+
+@extend_schema_field({"type": "integer", "minimum": PLAN_YEARS[0], "maximum": PLAN_YEARS[1]})
+class APIYearFilter(YearFilter):
+    """The schema says which years are taken (refused otherwise, 400)."""
+
+
+class DevelopmentPlanAPIFilterSet(ScopedFilterSetMixin, DevelopmentPlanFilterSet):
+    year = APIYearFilter(field_name="year", label=_("年度"))
+
+    class Meta(DevelopmentPlanFilterSet.Meta):
+        pass
+
+
+@extend_schema_view(retrieve=REVEAL_SCHEMA)
+class ApplicantViewSet(VersionETagMixin, RevealMixin, CreateListRetrieveUpdateViewSet):
+    """发展党员: applicants, seen where the organisation training them is. ID numbers and phones read masked
+    (``?reveal=true`` on a retrieve for roles that may). DELETE is not offered (405): an applicant withdraws with a
+    PATCH of ``withdrawn_on`` + ``withdraw_reason``; a step forward is ``advance/``."""
+
+    queryset = Applicant.objects.order_by("name", "pk")
+    serializer_class = ApplicantSerializer
+    filterset_class = ApplicantAPIFilterSet
+    reveal_detail = _("身份证号码、联系电话")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_applicant(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_applicant(
+            applicant=serializer.instance, **serializer.validated_data
+        )
+
+    # Written like an update: writing roles only, the applicant looked up in the caller's subtree (404 outside);
+    # a broken rule is the service's ValidationError, a 400 that saves nothing.
+    @extend_schema(
+        request=ApplicantAdvanceSerializer,
+        responses={200: ApplicantSerializer},
+        parameters=[ETAG_HEADER],
+        description=(
+            "进入下一阶段：入党积极分子、发展对象（积极分子满一年后）或预备党员。"
+            "接收为预备党员时登记预备党员（入党日期和转入本组织日期均为 on，组织关系在培养党组织），"
+            "返回的 member 为其党员 id。不符合规定（日期过早、跳过阶段、培养党组织当日不存续、已终止）时返回 400。"
+        ),
+    )
+    @action(detail=True, methods=["post"], serializer_class=ApplicantAdvanceSerializer)
+    def advance(self, request, pk=None):
+        applicant = self.get_object()
+        serializer = ApplicantAdvanceSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        applicant = services.advance_applicant(applicant=applicant, **serializer.validated_data)
+        response = Response(ApplicantSerializer(applicant, context=self.get_serializer_context()).data)
+        return self._set_etag(response, applicant.pk)
+
+
+class DevelopmentPlanViewSet(VersionETagMixin, CreateListRetrieveUpdateViewSet):
+    """发展党员指导性计划 of the areas in the caller's subtree, one per area and year. DELETE is not offered (405):
+    a plan is corrected, not removed."""
+
+    queryset = DevelopmentPlan.objects.select_related("area").order_by("-year", "area__path", "pk")
+    serializer_class = DevelopmentPlanSerializer
+    filterset_class = DevelopmentPlanAPIFilterSet
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_plan(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_plan(plan=serializer.instance, **serializer.validated_data)

@@ -3,7 +3,8 @@
 Each rule is a condition over names that two kinds of rows carry: live rows (enterprises and organisations annotated
 as of any date) and stored rows (a computed quarter's EnterpriseState/OrganizationState, joined to their units). So
 the dashboard, the quarterly report and a quarter's work-item page read stored counts, and an as-of page asks the
-live question, with one definition of each rule.
+live question, with one definition of each rule. 发展党员 rules filter applicants and areas: their records are dated
+(stage dates, yearly plans), so a quarter asks them the live question as of its last day.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, FilteredRelation, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from members.models import Applicant
 from orgs.choices import OrgKind, Setup
 from orgs.models import PartyOrganization
 from registry.choices import Category
@@ -32,20 +34,22 @@ from registry.rules import (
 )
 
 from ..models import EnterpriseState, is_computed
+from .development import BEHIND_PLAN_TWO_YEARS, plan_rows, ready_for_candidacy_q
 
-ENTERPRISE, ORGANIZATION = "enterprise", "organization"
+ENTERPRISE, ORGANIZATION, APPLICANT, AREA = "enterprise", "organization", "applicant", "area"
 
 
 @dataclass(frozen=True)
 class WorkRule:
     """One kind of work. ``condition(on)`` filters enterprise rows carrying ``unit_category``, ``is_above_scale``,
-    ``coverage``, ``party_members`` and ``full_members``, or organisation rows carrying their own fields plus
-    ``member_count``, ``full_member_count``, ``overdue_probation`` and ``unit_count``."""
+    ``coverage``, ``party_members`` and ``full_members``, organisation rows carrying their own fields plus
+    ``member_count``, ``full_member_count``, ``overdue_probation`` and ``unit_count``, applicant rows (their own
+    fields) or area rows carrying the plan figures of :func:`reports.engine.development.plan_rows`."""
 
     code: str
     title: Any
     hint: Any
-    kind: str  # ENTERPRISE or ORGANIZATION: which rows, and which list template renders them
+    kind: str  # ENTERPRISE, ORGANIZATION, APPLICANT or AREA: which rows, and which list template renders them
     condition: Callable[[dt.date], Q]
 
 
@@ -124,6 +128,20 @@ RULES: tuple[WorkRule, ...] = (
         lambda on: Q(overdue_probation__gt=0),
     ),
     WorkRule(
+        "activists-ready",
+        _("培养考察满一年的入党积极分子"),
+        _("入党积极分子已培养考察一年以上，可按程序列为发展对象。"),
+        APPLICANT,
+        ready_for_candidacy_q,
+    ),
+    WorkRule(
+        "behind-plan",
+        _("连续两年未完成发展党员计划的区域"),
+        _("最近两个完整年度均未完成发展党员指导性计划，应分析原因、加强发展党员工作。"),
+        AREA,
+        lambda on: BEHIND_PLAN_TWO_YEARS,
+    ),
+    WorkRule(
         "term-ending",
         _("任期将满或已满的党组织"),
         _("本届任期在 %(n)s 天内届满或已届满，应做好换届。") % {"n": TERM_WARNING_DAYS},
@@ -160,7 +178,7 @@ class WorkQueue:
     """Every rule applied to one area's rows (live or stored) as of ``on``."""
 
     on: dt.date
-    rows: dict[str, QuerySet]  # ENTERPRISE / ORGANIZATION → the rows the rules filter
+    rows: dict[str, QuerySet]  # ENTERPRISE / ORGANIZATION / APPLICANT / AREA → the rows the rules filter
     stored: bool
     # Rows to count, where cheaper than ``rows`` (default: ``rows``).
     counted: dict[str, QuerySet] | None = None
@@ -203,6 +221,15 @@ class WorkQueue:
         return out
 
 
+def development_rows(area: Area, on: dt.date) -> dict[str, QuerySet]:
+    """Applicant and area rows of the 发展党员 rules, asked live as of ``on``. Stage dates and yearly plans are
+    dated records, so a stored quarter asks them as of its last day too: no snapshot is needed to reproduce it."""
+    return {
+        APPLICANT: Applicant.objects.in_area(area).select_related("organization"),
+        AREA: plan_rows(area, on),
+    }
+
+
 def work_queue(area: Area, on: dt.date) -> WorkQueue:
     """The work queue on any date, computed live."""
     enterprises = (
@@ -217,7 +244,11 @@ def work_queue(area: Area, on: dt.date) -> WorkQueue:
     organizations = (
         PartyOrganization.objects.in_area(area).active_on(on).with_counts(on).select_related("area")
     )
-    return WorkQueue(on, {ENTERPRISE: enterprises, ORGANIZATION: organizations}, stored=False)
+    return WorkQueue(
+        on,
+        {ENTERPRISE: enterprises, ORGANIZATION: organizations, **development_rows(area, on)},
+        stored=False,
+    )
 
 
 def stored_work_queue(area: Area, period: Quarter) -> WorkQueue:
@@ -257,7 +288,7 @@ def stored_work_queue(area: Area, period: Quarter) -> WorkQueue:
     )
     return WorkQueue(
         period.last_day,
-        {ENTERPRISE: enterprises, ORGANIZATION: organizations},
+        {ENTERPRISE: enterprises, ORGANIZATION: organizations, **development_rows(area, period.last_day)},
         stored=True,
         counted={ENTERPRISE: states},
     )

@@ -18,6 +18,7 @@ from registry.periods import Quarter
 
 from ..choices import Numerator, Population
 from ..engine.coverage import MemberFigures
+from ..engine.development import DevelopmentFigures, quarter_development
 from ..engine.explain import Change, changes
 from ..engine.figures import Figure, FigureNotFound, by_child_area, stored_figure
 from ..engine.workqueue import WorkItem, stored_work_queue
@@ -47,6 +48,7 @@ class QuarterlyReport:
     changes_quarter: list[Change]
     changes_year: list[Change]
     work_items: list[tuple[WorkItem, int, list[str]]]  # entry, count, first names
+    development: DevelopmentFigures | None = None  # 发展党员: the quarter's year as at its end
     narrative: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -111,6 +113,7 @@ def build_quarterly_report(area: Area, period: Quarter) -> QuarterlyReport:
         changes_quarter=changes(area, period),
         changes_year=changes(area, period, since=period.year_ago()),
         work_items=_work_items(area, period),
+        development=quarter_development(area, period),
     )
     report.narrative = render_to_string("reports/quarterly_narrative.txt", {"report": report}).strip()
     return report

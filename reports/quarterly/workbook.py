@@ -57,6 +57,24 @@ def _percent(sheet, value):
     return _cell(sheet, _ratio(value), number_format="0.0%")
 
 
+def _development_block(sheet, d) -> None:
+    """发展党员 on the summary sheet: the sentences, then plan, admissions and the pipeline by stage."""
+    _append(sheet, [])
+    _append(sheet, [_cell(sheet, "发展党员", font=BOLD)])
+    for sentence in (d.sentence, d.stage_sentence):
+        _append(sheet, [_cell(sheet, sentence)])
+    _header(sheet, "项目", "人数（名）")
+    _append(sheet, ["计划发展党员", "未下达" if d.planned is None else d.planned])
+    for label, count in (
+        ("已发展党员", d.admitted),
+        ("入党申请人", d.applicants),
+        ("入党积极分子", d.activists),
+        ("发展对象", d.candidates),
+    ):
+        _append(sheet, [label, count])
+    _append(sheet, ["计划完成比例", _percent(sheet, d.percent)])
+
+
 def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None:
     wb = Workbook(write_only=True)
     title = f"{report.area.name}{report.period.label}“两新”组织党建工作调研报告"
@@ -85,6 +103,8 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
                 ],
             )
     _append(summary, ["党员总数", report.members.total])
+    if report.development is not None:
+        _development_block(summary, report.development)
 
     areas = _new_sheet(wb, "分区域", landscape=True)
     for col, width in zip("ABCDEFGH", (24, 12, 12, 10, 10, 10, 10, 10), strict=True):
@@ -188,7 +208,7 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
     todo.column_dimensions["A"].width = 34
     todo.column_dimensions["B"].width = 8
     todo.column_dimensions["C"].width = 60
-    _header(todo, "事项", "数量", "单位或党组织（前 20 个）")
+    _header(todo, "事项", "数量", "名单（前 20 项）")
     for item, count, names in report.work_items:
         _append(todo, [str(item.title), count, "、".join(names)])
 

@@ -15,13 +15,30 @@ from django.db.models import F
 from django.utils import timezone
 
 from members.choices import COLLEGE_OR_ABOVE, MembershipStart
-from members.models import Employment, Instructor, InstructorAssignment, Member, Membership, Mobility
-from members.rules import identity_errors, membership_errors, party_join_errors, validate_id_number
+from members.models import (
+    Applicant,
+    DevelopmentPlan,
+    Employment,
+    Instructor,
+    InstructorAssignment,
+    Member,
+    Membership,
+    Mobility,
+)
+from members.rules import (
+    advance_errors,
+    identity_errors,
+    membership_errors,
+    party_join_errors,
+    pipeline_errors,
+    validate_id_number,
+)
 from orgs.models import OrganizationLink, PartyOrganization
 from orgs.rules import organization_warnings
 from registry.models import AboveScalePeriod, Area, Enterprise
 from registry.numbers import percent
 from registry.rules import JOINT_MAX_UNITS, TERM_WARNING_DAYS, validate_credit_code
+from reports.engine.development import activists_ready, behind_plan_two_years, development_figures
 from reports.tooling.demo import build_demo
 
 Q3 = dt.date(2025, 9, 30)
@@ -45,6 +62,8 @@ ROWS = {
     "members.mobility": 6,
     "members.instructor": 8,
     "members.instructorassignment": 12,
+    "members.developmentplan": 15,
+    "members.applicant": 96,
 }
 
 pytestmark = pytest.mark.django_db
@@ -141,6 +160,8 @@ def test_every_object_passes_full_clean(demo):
         Mobility,
         Instructor,
         InstructorAssignment,
+        DevelopmentPlan,
+        Applicant,
     ):
         for obj in model.objects.all():
             obj.full_clean()
@@ -300,6 +321,75 @@ def test_work_queue_has_something(demo):
     assert PartyOrganization.objects.filter(secretary=None).count() == 0
 
 
+def test_applicants_pass_the_stage_rules_and_admissions_are_existing_members(demo):
+    """Every file passes the rules a page or an import applies; each admission belongs to a member the zone
+    already had, the same person, developed where they are (入党日期 = 转入本组织日期 = 接收日期)."""
+    applicants = list(Applicant.objects.select_related("organization", "member"))
+    assert Counter(a.stage for a in applicants) == {
+        "applicant": 40,
+        "activist": 25,
+        "candidate": 10,
+        "admitted": 15,
+        "withdrawn": 6,
+    }
+    for a in applicants:
+        dates = {"applied_on": a.applied_on, "activist_on": a.activist_on, "candidate_on": a.candidate_on}
+        assert (
+            pipeline_errors(
+                birth_date=a.birth_date,
+                admitted_on=a.admitted_on,
+                withdrawn_on=a.withdrawn_on,
+                withdraw_reason=a.withdraw_reason,
+                **dates,
+            )
+            == {}
+        ), a.name
+        assert identity_errors(id_number=a.id_number, birth_date=a.birth_date, gender=a.gender) == {}
+        assert all(a.organization.active_on(d) for d in dates.values() if d), a.name
+        assert max(d for d in [*dates.values(), a.admitted_on, a.withdrawn_on] if d) <= Q3
+    admitted = [a for a in applicants if a.stage == "admitted"]
+    for a in admitted:
+        m = a.member
+        assert (a.id_number, a.name, a.gender, a.birth_date, a.ethnicity, a.education) == (
+            m.id_number,
+            m.name,
+            m.gender,
+            m.birth_date,
+            m.ethnicity,
+            m.education,
+        )
+        assert a.admitted_on == m.joined_party_on == m.joined_on
+        assert (a.organization_id, a.enterprise_id) == (m.organization_id, m.enterprise_id)
+        # Admitted within the last year: still probationary (the demo records no 转正).
+        assert m.category == ("probationary" if a.admitted_on > dt.date(2024, 9, 30) else "full")
+    assert Counter(a.admitted_on.year for a in admitted) == {2023: 4, 2024: 4, 2025: 7}
+    # No one else holds an admitted file, and the open files are people the register does not have yet.
+    assert Applicant.objects.exclude(member=None).count() == 15
+    assert not Member.objects.filter(
+        id_number__in=Applicant.objects.filter(member=None).values("id_number")
+    ).exists()
+    # An activist of the demo may move on as the API would let them (the rules' own check).
+    ready = activists_ready(demo, Q3).order_by("pk").first()
+    assert advance_errors(ready, "candidate", Q3) == {}
+
+
+def test_development_plans_and_the_two_year_rule(demo):
+    """Plans at two levels (district and parks) for 2023–2025; 临港物流园 missed its plan in 2023 and 2024."""
+    found = {year: development_figures(demo, year, today=Q3) for year in (2023, 2024, 2025)}
+    assert [(f.planned, f.admitted, f.percent) for f in found.values()] == [
+        (6, 4, Decimal("66.7")),
+        (6, 4, Decimal("66.7")),
+        (9, 7, Decimal("77.8")),
+    ]
+    assert (found[2025].applicants, found[2025].activists, found[2025].candidates) == (40, 25, 10)
+    logistics = Area.objects.get(code="KFQ-P04")
+    assert behind_plan_two_years(demo, Q3) == {logistics.pk: {2023: (1, 0), 2024: (1, 0)}}
+    # Seen from 2026 (2024 and 2025 complete) the same park is behind: 2025's plan of 2 got 1.
+    assert behind_plan_two_years(demo, dt.date(2026, 1, 1)) == {logistics.pk: {2024: (1, 0), 2025: (2, 1)}}
+    assert development_figures(logistics, 2025, today=Q3).candidates == 0  # no 发展对象 all year (seed 002)
+    assert activists_ready(demo, Q3).count() == 9
+
+
 def test_build_demo_on_an_empty_database_gives_the_same_figures():
     counts = build_demo()
     assert counts == {
@@ -314,6 +404,8 @@ def test_build_demo_on_an_empty_database_gives_the_same_figures():
         "mobility": 6,
         "instructors": 8,
         "assignments": 12,
+        "development_plans": 15,
+        "applicants": 96,
     }
     zone = Area.objects.get(code="KFQ")
     assert figures(zone, Q3) == EXPECTED[Q3]

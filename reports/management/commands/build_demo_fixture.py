@@ -29,6 +29,8 @@ DUMPED = (
     "members.Mobility",
     "members.Instructor",
     "members.InstructorAssignment",
+    "members.DevelopmentPlan",
+    "members.Applicant",
 )
 FLUSHED_APPS = ("registry", "orgs", "members")
 
