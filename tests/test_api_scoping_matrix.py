@@ -20,14 +20,16 @@ from django.core.cache import cache
 from django.db import transaction
 from rest_framework.test import APIClient
 
-from members.models import Instructor, InstructorAssignment, Member
+from members.models import Applicant, DevelopmentPlan, Instructor, InstructorAssignment, Member
 from orgs.models import PartyOrganization
 from registry.models import Area, Enterprise, ImportJob
 from registry.periods import Quarter
 from tests.factories import (
     AboveScalePeriodFactory,
+    ApplicantFactory,
     AreaFactory,
     AssignmentFactory,
+    DevelopmentPlanFactory,
     EnterpriseFactory,
     InstructorFactory,
     LinkFactory,
@@ -57,6 +59,8 @@ class Park:
     member: Member
     instructor: Instructor
     assignment: InstructorAssignment
+    applicant: Applicant
+    plan: DevelopmentPlan
 
 
 @dataclass
@@ -90,7 +94,9 @@ def world(django_db_setup, django_db_blocker):
             )
             instructor = InstructorFactory(area=area, name=f"instructor-{code}", phone=INSTRUCTOR_PHONE)
             assignment = AssignmentFactory(instructor=instructor, enterprise=firm)
-            parks[code] = Park(area, firm, spare, org, member, instructor, assignment)
+            applicant = ApplicantFactory(organization=org, enterprise=firm, name=f"applicant-{code}")
+            plan = DevelopmentPlanFactory(area=area, year=2024, planned=2)
+            parks[code] = Park(area, firm, spare, org, member, instructor, assignment, applicant, plan)
         areas = {"Z": zone, "A": parks["A"].area, None: None}
         users = {
             persona: make_user(persona, role=role, area=areas[code])
@@ -229,8 +235,39 @@ KINDS = {
         ({"end": "2024-06-01"}, lambda o: o.end == dt.date(2024, 6, 1)),
         InstructorAssignment,
     ),
+    "applicants": Kind(
+        "/api/v1/applicants/",
+        lambda p: p.applicant,
+        lambda o: o.name,
+        lambda p: {
+            "name": "created",
+            "gender": "F",
+            "ethnicity": "汉族",
+            "birth_date": "1990-01-01",
+            "education": "bachelor",
+            "id_number": make_id_number(998, born=dt.date(1990, 1, 1), male=False),
+            "organization": p.org.pk,
+            "enterprise": p.firm.pk,
+            "applied_on": "2023-01-01",
+        },
+        lambda: Applicant.objects.filter(name="created").count(),
+        (
+            {"withdrawn_on": "2024-01-01", "withdraw_reason": "本人申请"},
+            lambda o: o.withdrawn_on == dt.date(2024, 1, 1),
+        ),
+        Applicant,
+    ),
+    "development-plans": Kind(
+        "/api/v1/development-plans/",
+        lambda p: p.plan,
+        lambda o: f'"year":{o.year},"planned":{o.planned}',
+        lambda p: {"area": p.area.code, "year": 2025, "planned": 3},
+        lambda: DevelopmentPlan.objects.filter(year=2025).count(),
+        ({"planned": 5}, lambda o: o.planned == 5),
+        DevelopmentPlan,
+    ),
 }
-RENAMABLE = [k for k in KINDS if k != "instructor-assignments"]
+RENAMABLE = [k for k in KINDS if k not in ("instructor-assignments", "development-plans")]
 
 
 def reload(kind: Kind, park: Park):
