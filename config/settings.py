@@ -333,6 +333,13 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "members.Membership",
     "members.Employment",
     "members.Mobility",
+    {
+        "model": "members.Applicant",
+        "exclude_fields": _STAMPS,
+        "mask_fields": ["id_number", "phone"],
+        "mask_callable": _MASK,
+    },
+    {"model": "members.DevelopmentPlan", "exclude_fields": _STAMPS},
 )
 AUDITLOG_USE_FK_STRING_REPRESENTATION = True
 AUDITLOG_DISABLE_REMOTE_ADDR = False
