@@ -9,9 +9,17 @@ from django.core.cache import caches
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
-class LocalUserRateThrottle(UserRateThrottle):
-    cache = caches["local"]
+class LocalCacheMixin:
+    # Looked up per request, not once at import: a cache captured at import outlives a reset of the cache
+    # handler (a settings change in tests) and then counts forever, unseen by whoever clears ``caches["local"]``.
+    @property
+    def cache(self):
+        return caches["local"]
 
 
-class LocalAnonRateThrottle(AnonRateThrottle):
-    cache = caches["local"]
+class LocalUserRateThrottle(LocalCacheMixin, UserRateThrottle):
+    pass
+
+
+class LocalAnonRateThrottle(LocalCacheMixin, AnonRateThrottle):
+    pass
