@@ -64,6 +64,23 @@ def parse_id_number(value: Any) -> str:
 
 # ---------------------------------------------------------------- columns ----
 
+# Personal columns members and applicants share: one definition, so both workbooks read a person alike.
+GENDER = Column(
+    "性别", "gender", choice_parser(Gender), choice_formatter(Gender), required=True, width=6, example="女"
+)
+ETHNICITY = Column("民族", "ethnicity", required=True, width=8, example="汉族")
+EDUCATION = Column(
+    "学历",
+    "education",
+    choice_parser(Education),
+    choice_formatter(Education),
+    required=True,
+    width=12,
+    example="大学本科",
+    note="、".join(str(x) for x in Education.labels),
+)
+
+
 MEMBERS = Kind(
     name="members",
     title="党员",
@@ -79,27 +96,10 @@ MEMBERS = Kind(
             example="11010519491231002X",
             note="18 位；请把该列设为“文本”。导出的脱敏号码不能导入。",
         ),
-        Column(
-            "性别",
-            "gender",
-            choice_parser(Gender),
-            choice_formatter(Gender),
-            required=True,
-            width=6,
-            example="女",
-        ),
-        Column("民族", "ethnicity", required=True, width=8, example="汉族"),
+        GENDER,
+        ETHNICITY,
         Column("出生日期", "birth_date", parse_date, required=True, width=12, example=dt.date(1949, 12, 31)),
-        Column(
-            "学历",
-            "education",
-            choice_parser(Education),
-            choice_formatter(Education),
-            required=True,
-            width=12,
-            example="大学本科",
-            note="、".join(str(x) for x in Education.labels),
-        ),
+        EDUCATION,
         Column("联系电话", "phone", parse_phone, width=14, example="13800000000"),
         Column(
             "党员类别",
@@ -223,27 +223,10 @@ APPLICANTS = Kind(
     key=("id_number", "applied_on"),
     columns=(
         Column("姓名", "name", required=True, width=10, example="王小红"),
-        Column(
-            "性别",
-            "gender",
-            choice_parser(Gender),
-            choice_formatter(Gender),
-            required=True,
-            width=6,
-            example="女",
-        ),
-        Column("民族", "ethnicity", required=True, width=8, example="汉族"),
+        GENDER,
+        ETHNICITY,
         Column("出生日期", "birth_date", parse_date, required=True, width=12, example=dt.date(1995, 3, 7)),
-        Column(
-            "学历",
-            "education",
-            choice_parser(Education),
-            choice_formatter(Education),
-            required=True,
-            width=12,
-            example="大学本科",
-            note="、".join(str(x) for x in Education.labels),
-        ),
+        EDUCATION,
         Column(
             "身份证号码",
             "id_number",
