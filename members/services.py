@@ -643,7 +643,7 @@ def update_instructor(*, instructor: Instructor, **fields: Any) -> Instructor:
         pairs = []
         for assignment in started:
             pairs += _end_assignment(assignment, current.ended_on)
-        record_recompute(pairs)
+        record_recompute(pairs, people=False)  # assignments move coverage states only
     mirror(instructor, current, changed)
     return current
 
@@ -672,7 +672,7 @@ def assign_instructor(
     if errors:
         raise ValidationError(errors)
     assignment.save()
-    record_recompute(assignment_recompute(None, assignment, area_id=enterprise.area_id))
+    record_recompute(assignment_recompute(None, assignment, area_id=enterprise.area_id), people=False)
     return assignment
 
 
@@ -698,7 +698,7 @@ def update_assignment(*, assignment: InstructorAssignment, **fields: Any) -> Ins
     if fixed:
         raise ValidationError({name: _("创建后不能修改；请结束本条并新建一条。") for name in fixed})
     if end != current.end:
-        record_recompute(_end_assignment(current, end))
+        record_recompute(_end_assignment(current, end), people=False)
     mirror(assignment, current, ["end"])
     return current
 
@@ -750,4 +750,4 @@ def apply_assignment_rows(plans: Sequence, *, actor, source: str = "import") -> 
         pairs += assignment_recompute(old, new, area_id=area_of[new.enterprise_id])
     entries += end_rows(ending, old_end=old_ends)
     write_audit(entries, actor=actor, source=source)
-    record_recompute(pairs)
+    record_recompute(pairs, people=False)

@@ -164,6 +164,9 @@ class RecomputeRequest(models.Model):
 
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
     since = models.DateField()
+    # False when the change cannot move member or organisation figures (an enterprise's own fields): the recompute
+    # then skips them, which is most of a one-park recompute's time.
+    people = models.BooleanField(_("涉及党员与党组织数字"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

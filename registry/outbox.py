@@ -20,16 +20,19 @@ logger = logging.getLogger(__name__)
 RECOMPUTE_TASK = "reports.recompute_pending"
 
 
-def request_recompute(*, area: Area | int, since: dt.date | None) -> None:
-    """Mark ``area``'s figures dirty from ``since`` on (None: from the beginning)."""
+def request_recompute(*, area: Area | int, since: dt.date | None, people: bool = True) -> None:
+    """Mark ``area``'s figures dirty from ``since`` on (None: from the beginning); ``people=False`` when the change
+    cannot move member or organisation figures."""
     area_id = area if isinstance(area, int) else area.pk
-    RecomputeRequest.objects.create(area_id=area_id, since=since or dt.date(1949, 10, 1))
+    RecomputeRequest.objects.create(area_id=area_id, since=since or dt.date(1949, 10, 1), people=people)
     _publish_after_commit()
 
 
-def request_recompute_many(pairs: list[tuple[int, dt.date]]) -> None:
+def request_recompute_many(pairs: list[tuple[int, dt.date]], *, people: bool = True) -> None:
     """Bulk form for imports: one row per (area id, since), one publish."""
-    RecomputeRequest.objects.bulk_create([RecomputeRequest(area_id=a, since=s) for a, s in pairs])
+    RecomputeRequest.objects.bulk_create(
+        [RecomputeRequest(area_id=a, since=s, people=people) for a, s in pairs]
+    )
     _publish_after_commit()
 
 

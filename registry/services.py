@@ -55,11 +55,13 @@ AuditEntry = tuple[models.Model, str, dict[str, list[Any]]]
 # --- what every app's services share ----------------------------------------------------------------------------
 
 
-def record_recompute(pairs: Pairs) -> None:
-    """Record the recompute requests of a change: one outbox row per area, from the earliest date touched there."""
+def record_recompute(pairs: Pairs, *, people: bool = True) -> None:
+    """Record the recompute requests of a change: one outbox row per area, from the earliest date touched there.
+
+    ``people=False`` says the change cannot move member or organisation figures (an enterprise's own fields)."""
     rows = earliest_per_area(pairs)
     if rows:
-        request_recompute_many(rows)
+        request_recompute_many(rows, people=people)
 
 
 def apply_fields(instance: models.Model, fields: dict[str, Any]) -> list[str]:
@@ -223,7 +225,7 @@ def create_enterprise(
         AboveScalePeriod.objects.create(
             enterprise=enterprise, start=above_scale_since or enterprise.established_on
         )
-    record_recompute(enterprise_recompute(None, enterprise))
+    record_recompute(enterprise_recompute(None, enterprise), people=False)
     return enterprise
 
 
@@ -247,14 +249,16 @@ def update_enterprise(
     if above_scale is not None:
         since = set_above_scale(enterprise=current, above_scale=above_scale, since=above_scale_since)
     save_changed(current, changed, touch=since is not None)
-    if newly_ended(old.deregistered_on, current.deregistered_on):
+    ended = newly_ended(old.deregistered_on, current.deregistered_on)
+    if ended:
         for row in deregistration_ends(
             org_links=list(current.org_links.filter(end__isnull=True)),
             assignments=list(current.instructor_assignments.filter(end__isnull=True)),
             on=current.deregistered_on,
         ):
             row.save(update_fields=["end"])  # a handful: each save is logged by django-auditlog
-    record_recompute(enterprise_recompute(old, current, above_scale_since=since))
+    # Only a deregistration reaches organisation figures (the links it ends change their unit counts).
+    record_recompute(enterprise_recompute(old, current, above_scale_since=since), people=ended)
     mirror(enterprise, current, changed)
     return current
 
@@ -360,7 +364,7 @@ def apply_enterprise_rows(plans: Sequence, *, actor, source: str = "import") -> 
         AboveScalePeriod.objects.filter(pk__in=dropped).delete()  # each delete is logged by django-auditlog
     entries += _deregister_in_bulk(leaving)
     write_audit(entries, actor=actor, source=source)
-    record_recompute(pairs)
+    record_recompute(pairs, people=bool(leaving))
 
 
 def _deregister_in_bulk(enterprises: list[Enterprise]) -> list[AuditEntry]:

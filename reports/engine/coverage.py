@@ -123,17 +123,23 @@ def roll_up_states(
 ) -> dict[int, dict[str, Breakdown]]:
     """From (area_id, category, above_scale, state, n) rows to area → population → Breakdown over each subtree
     (only for the areas in ``only`` when given)."""
-    out: dict[int, dict[str, Breakdown]] = defaultdict(lambda: defaultdict(Breakdown))
+    # Sum per (target area, category, above_scale, state) first: a quarter has a few thousand rows but only a few
+    # dozen such groups per area, so the populations are applied per group rather than per row.
+    targets_of: dict[int, tuple[int, ...]] = {}
+    sums: dict[tuple[int, str, bool, str], int] = defaultdict(int)
     for area_id, category, above_scale, state, n in rows:
-        targets = tree.self_and_ancestors(area_id)
-        if only is not None:
-            targets = [t for t in targets if t in only]
-        if not targets:
-            continue
-        populations = populations_of(category, above_scale)
+        targets = targets_of.get(area_id)
+        if targets is None:
+            targets = tree.self_and_ancestors(area_id)
+            if only is not None:
+                targets = tuple(t for t in targets if t in only)
+            targets_of[area_id] = targets
         for target in targets:
-            for population in populations:
-                out[target][population].add(state, n)
+            sums[target, category, above_scale, state] += n
+    out: dict[int, dict[str, Breakdown]] = defaultdict(lambda: defaultdict(Breakdown))
+    for (target, category, above_scale, state), n in sums.items():
+        for population in populations_of(category, above_scale):
+            out[target][population].add(state, n)
     return out
 
 

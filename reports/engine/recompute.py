@@ -115,10 +115,40 @@ def _sync(model, existing: dict, desired: dict, fields: tuple[str, ...], now=Non
     if create:
         model.objects.bulk_create(create, batch_size=2000)
     if update:
-        model.objects.bulk_update(update, [*fields, *(["computed_at"] if now else [])], batch_size=2000)
+        _bulk_update(model, update, [*fields, *(["computed_at"] if now else [])])
     if existing:
         model.objects.filter(pk__in=[pk for pk, _values in existing.values()]).delete()
     return Written(created=len(create), updated=len(update), deleted=len(existing))
+
+
+def _bulk_update(model, rows: list, fields: list[str], batch_size: int = 2000) -> None:
+    """``bulk_update`` as one ``UPDATE … FROM (VALUES …)`` per batch on PostgreSQL.
+
+    Django's ``bulk_update`` builds a ``CASE WHEN pk = … THEN …`` expression per row and field; resolving those took
+    most of a one-park recompute's Python time (15 rows: ~90 ms) and grows quadratically in the SQL for large
+    batches. Other databases keep Django's version."""
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(rows, fields, batch_size=batch_size)
+        return
+    meta = model._meta
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    casts = ", ".join(f"%s::{field.db_type(connection)}" for field in columns)
+    assignments = ", ".join(f'"{field.column}" = v."{field.column}"' for field in columns[1:])
+    names = ", ".join(f'"{field.column}"' for field in columns)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            values = ", ".join([f"({casts})"] * len(batch))
+            params = [
+                field.get_db_prep_save(getattr(row, field.attname), connection)
+                for row in batch
+                for field in columns
+            ]
+            cursor.execute(
+                f'UPDATE "{meta.db_table}" AS t SET {assignments} FROM (VALUES {values}) AS v({names}) '
+                f'WHERE t."{meta.pk.column}" = v."{meta.pk.column}"',
+                params,
+            )
 
 
 def _sync_scoped(
@@ -154,25 +184,43 @@ class _Pass:
 
 
 def recompute_period(
-    period: Quarter, *, area_ids: set[int] | None = None, tree: AreaTree | None = None
+    period: Quarter, *, area_ids: set[int] | None = None, tree: AreaTree | None = None, people: bool = True
 ) -> Written:
-    """Recompute one quarter; with ``area_ids`` only those subtrees' states and the figures they roll into."""
+    """Recompute one quarter; with ``area_ids`` only those subtrees' states and the figures they roll into (and
+    with ``people=False`` not their member and organisation figures)."""
     tree = tree or AreaTree()
     if area_ids is not None and not is_computed(period):
         area_ids = None  # a quarter never computed in full: the subtree sums need every area's rows first
+    if area_ids is None:
+        people = True
     if area_ids is None:
         scope_ids, figure_area_ids = None, set(tree.ids())
     else:
         scope_ids = tree.subtree_ids(area_ids)
         figure_area_ids = tree.with_ancestors(area_ids) | scope_ids
     q = _Pass(period, period.last_day, timezone.now(), tree, scope_ids, figure_area_ids)
-    by_organization = member_figures_by_organization(q.on, None if scope_ids is None else figure_area_ids)
+    if scope_ids is not None:
+        _plan_for_index_probes()
     written = Written()
     written.add(_sync_enterprise_states(q))
-    written.add(_sync_organization_states(q, by_organization))
     written.add(_sync_indicator_snapshots(q))
-    written.add(_sync_member_figures(q, by_organization))
+    if people:
+        by_organization = member_figures_by_organization(q.on, None if scope_ids is None else figure_area_ids)
+        written.add(_sync_organization_states(q, by_organization))
+        written.add(_sync_member_figures(q, by_organization))
     return written
+
+
+def _plan_for_index_probes() -> None:
+    """A scoped recompute reads a few thousand rows by index: tell PostgreSQL so for this transaction only.
+
+    Its defaults assume spinning disks (random_page_cost 4) and start parallel workers for any estimate above a few
+    thousand rows, so a one-park recompute scanned all 1,000,000 memberships (and paid for worker start-up) instead
+    of probing the organisation index: 355 ms against 60 ms for the probes."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL random_page_cost = 1.1; SET LOCAL max_parallel_workers_per_gather = 0")
 
 
 def _sync_enterprise_states(q: _Pass) -> Written:
@@ -311,8 +359,13 @@ def _sync_member_figures(q: _Pass, by_organization: dict[int, dict]) -> Written:
     return written
 
 
-def recompute(*, periods: list[Quarter] | None = None, area_ids: set[int] | None = None) -> Written:
-    """Recompute ``periods`` (default: every reporting quarter up to now), skipping closed ones."""
+def recompute(
+    *, periods: list[Quarter] | None = None, area_ids: set[int] | None = None, people: bool = True
+) -> Written:
+    """Recompute ``periods`` (default: every reporting quarter up to now), skipping closed ones.
+
+    ``people=False`` (with ``area_ids``) keeps the member and organisation figures: the change behind it cannot
+    move them."""
     written = Written()
     locked = locked_periods()
     tree = AreaTree()
@@ -320,7 +373,7 @@ def recompute(*, periods: list[Quarter] | None = None, area_ids: set[int] | None
         if period in locked:
             continue
         with transaction.atomic():
-            period_written = recompute_period(period, area_ids=area_ids, tree=tree)
+            period_written = recompute_period(period, area_ids=area_ids, tree=tree, people=people)
             written.add(period_written)
         if period_written.total:
             figures_changed()  # cached figures of the API are now stale
@@ -346,13 +399,14 @@ def process_outbox() -> Written | None:
         pending = RecomputeRequest.objects.all()
         if connection.features.has_select_for_update_skip_locked:
             pending = pending.select_for_update(skip_locked=True)
-        rows = list(pending.values_list("pk", "area_id", "since"))
+        rows = list(pending.values_list("pk", "area_id", "since", "people"))
         if not rows:
             return Written()
-        area_ids = {area_id for _pk, area_id, _since in rows}
-        since = min(s for _pk, _area_id, s in rows)
-        written = recompute(periods=periods_since(since), area_ids=area_ids)
-        RecomputeRequest.objects.filter(pk__in=[pk for pk, _a, _s in rows]).delete()
+        area_ids = {row[1] for row in rows}
+        since = min(row[2] for row in rows)
+        people = any(row[3] for row in rows)
+        written = recompute(periods=periods_since(since), area_ids=area_ids, people=people)
+        RecomputeRequest.objects.filter(pk__in=[row[0] for row in rows]).delete()
     logger.info("Recomputed %s area(s) from %s: %s rows written.", len(area_ids), since, written.total)
     return written
 

@@ -293,3 +293,38 @@ def test_scoped_recompute_keeps_unit_rows_equal_to_a_full_one(zone):
     # (P2's member figures wait for P2's own request, which the organisation service files for the old area.)
     recompute(periods=[Q3])
     assert stored_rows() == scoped
+
+
+def test_enterprise_only_changes_skip_member_figures_and_deregistration_does_not(zone):
+    """An enterprise's own fields cannot move member or organisation figures: its outbox row says so and the
+    recompute leaves those rows alone; a deregistration ends links, so it recomputes them (unit counts)."""
+    from registry.services import update_enterprise
+    from reports.models import MemberDirect
+
+    district, p1, _ = zone
+    today = dt.date.today()
+    period = Quarter.containing(today)
+    firm = EnterpriseFactory(area=p1, established_on=dt.date(2020, 1, 1))
+    org = OrganizationFactory(area=p1, founded_on=dt.date(2020, 1, 1))
+    LinkFactory(organization=org, enterprise=firm, start=dt.date(2020, 1, 1))
+    MemberFactory(organization=org, enterprise=firm)
+    recompute(periods=[period])
+    people_rows = (MemberDirect, MemberSnapshot, OrganizationState)
+    stamps = {model: list(model.objects.filter(period=period).values()) for model in people_rows}
+
+    update_enterprise(enterprise=firm, above_scale=True)
+    assert list(RecomputeRequest.objects.values_list("people", flat=True)) == [False]
+    # Make the member figures stale behind the recompute's back: a skipped pass must leave them stale.
+    MemberSnapshot.objects.filter(period=period, area=district).update(total=99)
+    assert process_outbox().total > 0
+    assert MemberSnapshot.objects.get(period=period, area=district).total == 99
+    assert EnterpriseState.objects.get(enterprise=firm, period=period).above_scale is True
+    MemberSnapshot.objects.filter(period=period, area=district).update(total=1)
+    assert {model: list(model.objects.filter(period=period).values()) for model in people_rows} == stamps
+
+    update_enterprise(enterprise=firm, deregistered_on=today)
+    assert list(RecomputeRequest.objects.values_list("people", flat=True)) == [True]
+    process_outbox()
+    # Deregistered today: still operating at the quarter's end? No: the link ended today, so 0 units at the end.
+    assert OrganizationState.objects.get(organization=org, period=period).unit_count == 0
+    assert recompute(periods=[period]).total == 0  # the scoped passes left nothing for a full one to fix
