@@ -78,6 +78,21 @@ def test_password_change_through_the_page_revokes_tokens(park):
     assert status_with(token) == 401
 
 
+def test_a_token_revoked_by_another_process_is_refused_at_once(park):
+    """Another process (a worker, another web process, an administrator's shell) deletes the token or
+    deactivates the user without this process's token cache hearing of it: the next request is still refused."""
+    user = make_user("clerk", role="staff", area=park)
+    token = login_token("clerk")
+    assert status_with(token) == 200  # remembered in this process
+    AuthToken.objects.filter(user=user).delete()  # a queryset delete: no signal reaches this process's cache
+    assert status_with(token) == 401
+
+    token = login_token("clerk")
+    assert status_with(token) == 200
+    User.objects.filter(pk=user.pk).update(is_active=False)  # no save(), no signal
+    assert status_with(token) == 401
+
+
 def test_other_saves_keep_tokens(park):
     user = make_user("clerk", role="staff", area=park)
     token = login_token("clerk")  # the login itself saves last_login

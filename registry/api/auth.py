@@ -1,4 +1,4 @@
-"""Token authentication for the API: knox's hashed, expiring tokens, without a database round trip per request.
+"""Token authentication for the API: knox's hashed, expiring tokens, with one small query per request.
 
 Knox's own ``TokenAuthentication`` reads the token and its user, and then scans every other token of the user to
 delete the expired ones, on every request. Here:
@@ -6,11 +6,12 @@ delete the expired ones, on every request. Here:
 - the per-request scan is gone: ``delete_expired_tokens()`` runs periodically instead (the Celery beat entry
   ``delete-expired-api-tokens``);
 - a token that checked out is remembered in this process's memory (the "local" cache), by its digest, with its
-  user and that user's access, for ``API_TOKEN_CACHE_SECONDS`` (60 s by default). The token's own expiry is still
-  checked on every request, so an expired token is refused at once. A password change or a deactivation deletes
-  the user's tokens in the same save (``revoke_tokens``) and forgets them in the saving process at once; other
-  processes, like a token deleted by hand or a role or area changed, follow within that bound: until then their
-  remembered answer stands. That is the price of not asking the database.
+  user and that user's access, for ``API_TOKEN_CACHE_SECONDS`` (60 s by default). Each request still asks the
+  database one indexed question, "does this token still exist for an active user?" (a primary-key probe, a
+  fraction of a millisecond), so a revoked token is refused at once by every process: a password change or a
+  deactivation deletes the user's tokens in the same save (``revoke_tokens``), and a token deleted by hand is gone
+  as well. The token's expiry is checked on every request too. What the memory saves is loading the user and
+  their role and area: a changed role or area is seen within the bound.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class CachedTokenAuthentication(TokenAuthentication):
         if remembered is not None:
             auth_token, access, fresh_until = remembered
             expired = auth_token.expiry is not None and auth_token.expiry < now
-            if now < fresh_until and not expired:
+            if now < fresh_until and not expired and _still_valid(digest):
                 user = auth_token.user
                 user._registry_access = access  # what access_for(user) caches on the user for the request
                 return user, auth_token
@@ -78,6 +79,13 @@ class CachedTokenAuthentication(TokenAuthentication):
             token_expired.send(sender=self.__class__, username=username, source="auth_token")
             return True
         return False
+
+
+def _still_valid(digest: str) -> bool:
+    """Does the token still exist, for an active user? One primary-key probe: revocation reaches every process at
+    once (a remembered token whose row is gone falls through to knox, which refuses it)."""
+    token_model = get_token_model()
+    return token_model.objects.filter(digest=digest, user__is_active=True).exists()
 
 
 class CachedTokenScheme(KnoxTokenScheme):
