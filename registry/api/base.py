@@ -48,7 +48,10 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
-        exc = exceptions.NotFound(str(exc) or None)
+        # Our own 404s say what was not found in Chinese; Django's get_object_or_404 says "No Enterprise matches
+        # the given query." in English and names a model: a client gets the plain translated "未找到。" instead.
+        message = str(exc)
+        exc = exceptions.NotFound(message if message and not message.isascii() else None)
     response = drf_exception_handler(exc, context)
     if (
         response is not None

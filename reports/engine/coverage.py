@@ -15,7 +15,7 @@ from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sum
 from django.db.models.functions import ExtractYear
 
 from members.choices import COLLEGE_OR_ABOVE, MAJORITY_ETHNICITY
-from members.models import Employment, Membership, Mobility, full_on_q
+from members.models import Employment, Membership, Mobility, full_on_q, probation_overdue_q
 from orgs.models import OrganizationLink
 from registry.choices import Category
 from registry.models import Area, Enterprise
@@ -215,7 +215,8 @@ class MemberFigures:
 
 
 def member_figures_by_organization(on: dt.date, area_ids: Iterable[int] | None = None) -> dict[int, dict]:
-    """Organisation → its ``area_id`` and the figures of its active members (one grouped query).
+    """Organisation → its ``area_id``, the figures of its active members and ``overdue_probation`` (members whose
+    probation was over with no decision: a work item), in one grouped query.
 
     The recompute keeps the per-organisation counts (the work queue's "members held") and sums the rest per area.
     """
@@ -224,7 +225,10 @@ def member_figures_by_organization(on: dt.date, area_ids: Iterable[int] | None =
         memberships = memberships.filter(organization__area_id__in=list(area_ids))
     rows = (
         memberships.values("organization_id", "organization__area_id")
-        .annotate(**member_aggregates(on))
+        .annotate(
+            **member_aggregates(on),
+            overdue_probation=Count("pk", filter=probation_overdue_q(on, prefix="member__")),
+        )
         .order_by()
     )
     return {row.pop("organization_id"): row for row in rows}
@@ -254,14 +258,6 @@ def employed_member_counts(
         .order_by()
     )
     return {pk: (n, full) for pk, n, full in rows}
-
-
-def overdue_probation_counts(on: dt.date, organizations=None) -> dict[int, int]:
-    """Organisation → members held there on ``on`` whose probation was over with no decision (a work item)."""
-    held = Membership.objects.active_on(on).probation_overdue_on(on)
-    if organizations is not None:
-        held = held.filter(organization__in=organizations)
-    return dict(held.values_list("organization_id").annotate(n=Count("pk")).order_by())
 
 
 def unit_counts(on: dt.date, organizations=None) -> dict[int, int]:

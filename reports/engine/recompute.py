@@ -38,7 +38,6 @@ from .coverage import (
     enterprise_states_on,
     member_figures_by_organization,
     member_figures_direct,
-    overdue_probation_counts,
     roll_up_members,
     roll_up_states,
     unit_counts,
@@ -254,7 +253,6 @@ def _sync_organization_states(q: _Pass, by_organization: dict[int, dict]) -> Wri
     organizations = q.scoped(PartyOrganization.objects.active_on(q.on))
     scoped_orgs = None if q.scope_ids is None else organizations.values("pk")
     units = unit_counts(q.on, scoped_orgs)
-    overdue = overdue_probation_counts(q.on, scoped_orgs)
     desired = {}
     for pk, area_id in organizations.values_list("pk", "area_id"):
         held = by_organization.get(pk, {})
@@ -264,7 +262,7 @@ def _sync_organization_states(q: _Pass, by_organization: dict[int, dict]) -> Wri
             "area_id": area_id,
             "member_count": held.get("total", 0),
             "full_member_count": held.get("full", 0),
-            "overdue_probation": overdue.get(pk, 0),
+            "overdue_probation": held.get("overdue_probation", 0),
             "unit_count": units.get(pk, 0),
         }
     fields = ("area_id", "member_count", "full_member_count", "overdue_probation", "unit_count")
