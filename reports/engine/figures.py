@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.cache import cache, caches
-from django.db import transaction
+from django.core.cache import caches
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
+from registry.generations import SharedGeneration
 from registry.models import Area
 from registry.numbers import percent
 from registry.periods import Quarter
@@ -91,31 +90,14 @@ def stored_figure(area: Area, period: Quarter, indicator: Indicator) -> Figure:
     )
 
 
-# The generation lives in the shared cache (Redis when configured), the figures in each process's memory: a hit
-# then costs no round trip at all. A process re-reads the shared generation at most this often, so a recompute
-# run elsewhere is served everywhere within GENERATION_POLL_SECONDS; the process that bumps sees it at once.
-GENERATION_KEY = "figures-generation"
-GENERATION_POLL_SECONDS = 1.0
-_seen: dict = {"generation": None, "at": 0.0}
+# Cached figures are retired by a shared generation number that every recompute bumps (registry.generations): a
+# recompute run elsewhere is served everywhere within a second; the process that bumps sees it at once.
+GENERATION = SharedGeneration("figures-generation")
 
 
 def figures_generation() -> int:
-    """The current "figures generation": cached figures are stored with it, so bumping it retires them all.
-
-    Read it before reading any figure, so that what is cached under it is never older than the bump. A lost key
-    (a cache restart, an outage) starts from the clock, never from a number already used.
-    """
-    now = time.monotonic()
-    if _seen["generation"] is not None and now - _seen["at"] < GENERATION_POLL_SECONDS:
-        return _seen["generation"]
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, time.time_ns(), None)
-        generation = cache.get(GENERATION_KEY)
-        if generation is None:  # no shared cache at all (Redis down): a number of our own for one poll
-            generation = time.time_ns()
-    _seen.update(generation=generation, at=now)
-    return generation
+    """The current "figures generation": cached figures are stored with it, so bumping it retires them all."""
+    return GENERATION.current()
 
 
 def cached_figure(key: str) -> tuple[int, object | None]:
@@ -133,23 +115,9 @@ def cache_figure(key: str, generation: int, value, timeout: int) -> None:
     caches["local"].set(key, (generation, value), timeout)
 
 
-def _bump_generation() -> None:
-    try:
-        generation = cache.incr(GENERATION_KEY)
-    except ValueError:  # no key yet
-        cache.add(GENERATION_KEY, time.time_ns(), None)
-        generation = cache.get(GENERATION_KEY)
-    _seen.update(generation=generation, at=time.monotonic())  # None (Redis down): read again next time
-
-
 def figures_changed() -> None:
-    """Stored figures or period locks were written: retire every cached figure.
-
-    Bumped now (for readers inside this transaction) and again after commit: a reader that took the first number
-    before the commit may have cached what it read then, and the second bump retires that too.
-    """
-    _bump_generation()
-    transaction.on_commit(_bump_generation)
+    """Stored figures or period locks were written: retire every cached figure (now and again after commit)."""
+    GENERATION.bump_now_and_after_commit()
 
 
 def live_figure(area: Area, on: dt.date, indicator: Indicator) -> Figure:
