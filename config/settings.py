@@ -246,15 +246,71 @@ CACHES["local"] = {
     "OPTIONS": {"MAX_ENTRIES": 10_000},
 }
 FIGURE_CACHE_SECONDS = env.int("FIGURE_CACHE_SECONDS", default=60)
+API_DESCRIPTION = """党建覆盖台账 REST 接口：两新组织（非公有制企业和社会组织）、党组织、党员、党建指导员的登记，\
+以及党的组织覆盖、工作覆盖等统计数字（每个百分数都同时给出分子和分母）。
+
+**认证**：先用账号和密码换取令牌，之后每个请求都带上请求头 `Authorization: Token <令牌>`。
+
+```
+POST /api/v1/auth/token/
+{"username": "zhangsan", "password": "••••••"}
+
+200 {"token": "3f1c…"}
+```
+
+令牌有有效期（默认 30 天），过期或修改密码后重新获取。
+
+**范围和权限**：每个账号只能看到本人所在区域及其下级区域的数据，区域之外的记录返回 404；\
+只读角色（园区党工委、只读接口）写入时返回 403。
+
+**约定**
+- 日期写作 `2025-09-30`，季度写作 `2025Q3`。
+- 百分数以字符串返回，四舍五入保留一位小数，例如 `"51.5"`；分母为 0 时为 `null`。
+- 列表分页：`?page=2&page_size=100`（每页最多 1000 条），返回 `count`、`next`、`previous`、`results`。
+- 列表和统计数字加 `?format=csv` 或 `?format=xlsx` 即下载为文件；其中身份证号码、联系电话和出生日期始终脱敏。
+- 记录不能删除（DELETE 返回 405），以日期结束，例如单位的注销/迁出日期、党组织的撤销日期、党员的减少日期。
+- 修改时可带请求头 `If-Match`（读取时得到的 `ETag`）：记录已被他人修改则返回 412，不保存。
+- 出错时：400 返回 `{"字段名": ["说明"]}`，401、403、404 返回 `{"detail": "说明"}`，请求过于频繁返回 429。
+"""
 SPECTACULAR_SETTINGS = {
-    "TITLE": "党建覆盖台账 API",
-    "DESCRIPTION": "Coverage registry REST API: registry CRUD and coverage statistics with numerator and denominator.",
+    # ASCII: client generators turn the title into a package name ("coverage-registry-api-client"); a Chinese one
+    # is not a valid requirement and the generated client cannot be installed. The Chinese name is in the text.
+    "TITLE": "Coverage Registry API",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",  # served from our own static files, never a CDN
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",  # ours (config/urls.py), not Swagger's
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operations are grouped (tags) and named (operationId, e.g. coverage_retrieve) by the path after /api/v1/.
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Texts for clients in place of developers' docstrings (registry/api/docs.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registry.api.docs.client_texts",
+    ],
+    "TAGS": [
+        {"name": "auth", "description": "令牌：用账号和密码换取接口令牌"},
+        {
+            "name": "coverage",
+            "description": "覆盖统计：覆盖率（分子、分母）、季度走势、统计口径、计入统计的单位",
+        },
+        {"name": "reports", "description": "季度调查报告：Excel 工作簿或可打印的网页"},
+        {"name": "development", "description": "发展党员统计：年度计划完成情况和各阶段人数"},
+        {"name": "areas", "description": "区域：区/开发区、园区、片区/街道、社区，逐级组成区域树"},
+        {"name": "enterprises", "description": "两新组织（非公企业、社会组织）：登记、修改、注销/迁出"},
+        {"name": "organizations", "description": "党组织：单独组建、联合组建，及其覆盖的单位"},
+        {"name": "members", "description": "党员：登记、组织关系转接、转正、延长预备期、历史记录"},
+        {"name": "instructors", "description": "党建指导员"},
+        {
+            "name": "instructor-assignments",
+            "description": "党建指导员选派：指导员派驻到哪个单位、从何时到何时",
+        },
+        {"name": "applicants", "description": "发展党员：入党申请人、入党积极分子、发展对象"},
+        {"name": "development-plans", "description": "发展党员指导性计划：每个区域每年一条"},
+        {"name": "imports", "description": "Excel 批量导入：模板下载、校验（试导入）和导入、后台任务进度"},
+    ],
 }
 
 # Production hardening: on unless DEBUG.

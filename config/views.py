@@ -7,6 +7,8 @@ import time
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -60,3 +62,38 @@ def healthz(request):
     broker = _check_broker()
     status = "ok" if database["ok"] and broker["ok"] else "degraded"
     return JsonResponse({"status": status, "database": database, "broker": broker})
+
+
+# --- error pages: Chinese, in the site layout; JSON under /api/ ---------------------------------------------------
+
+API_PREFIX = "/api/"
+
+
+def _api_error(request, status: int, detail) -> JsonResponse | None:
+    """The API's error shape (``{"detail": …}``, as DRF answers) for a request under /api/, else None."""
+    if not request.path.startswith(API_PREFIX):
+        return None
+    return JsonResponse({"detail": str(detail)}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def bad_request(request, exception=None):
+    """400 outside the API views (a broken request Django refuses before any view)."""
+    return _api_error(request, 400, _("请求无效。")) or defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    """403: the page ``403.html`` in the site layout; under /api/ DRF's JSON shape."""
+    return _api_error(request, 403, _("您没有执行该操作的权限。")) or defaults.permission_denied(
+        request, exception
+    )
+
+
+def page_not_found(request, exception=None):
+    """404, also for an address under /api/ that matches no endpoint: JSON there, ``404.html`` elsewhere."""
+    return _api_error(request, 404, _("未找到。")) or defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """500: ``500.html`` rendered without a request context (the failure may be the database the context would
+    read); under /api/ JSON."""
+    return _api_error(request, 500, _("服务器内部错误，请稍后重试。")) or defaults.server_error(request)

@@ -111,7 +111,7 @@ def steps_of(applicant: Applicant, following: str | None) -> list[dict]:
 
 
 class ApplicantRevealView(RevealMixin, ApplicantDetailView):
-    reveal_detail = _("身份证号码、联系电话")
+    reveal_detail = _("身份证号码、联系电话、出生日期")
 
 
 class ApplicantCreateView(ScopedMixin, ServiceFormMixin, CreateView):

@@ -10,15 +10,23 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import PartyOrganization
-from registry.filtersets import STATUS_CHOICES, AreaSubtreeFilter, AsOfTodayMixin, yes_no_any
+from registry.filtersets import (
+    STATUS_CHOICES,
+    AreaSubtreeFilter,
+    AsOfTodayMixin,
+    PinyinOrderMixin,
+    yes_no_any,
+)
 from registry.models import Area
 from registry.rules import normalize_code, normalize_text
 
 from .choices import STAGE_DATE, STAGE_ORDER, MemberCategory, Stage
 from .models import Applicant, DevelopmentPlan, Instructor, Member
 
+MEMBER_STATUS_CHOICES = [("active", _("在册")), ("ended", _("已减少"))]
 
-class MemberFilterSet(AsOfTodayMixin, django_filters.FilterSet):
+
+class MemberFilterSet(PinyinOrderMixin, AsOfTodayMixin, django_filters.FilterSet):
     """Where a member is (organisation, area) and whether they are active are read as of ``date`` (default today)
     from their dated memberships, so a member transferred since is found where they were that day."""
 
@@ -34,8 +42,9 @@ class MemberFilterSet(AsOfTodayMixin, django_filters.FilterSet):
         choices=MemberCategory.choices, label=_("党员类别"), empty_label=_("全部")
     )
     is_mobile = django_filters.BooleanFilter(label=_("流动党员"), widget=yes_no_any())
+    # The list page shows 在册 (active) unless asked; the API's default stays all members, as clients expect.
     status = django_filters.ChoiceFilter(
-        choices=STATUS_CHOICES, method="filter_status", label=_("状态"), empty_label=_("全部")
+        choices=MEMBER_STATUS_CHOICES, method="filter_status", label=_("状态"), empty_label=_("全部")
     )
     date = django_filters.DateFilter(
         method="filter_date",
@@ -78,7 +87,7 @@ class MemberFilterSet(AsOfTodayMixin, django_filters.FilterSet):
         return queryset
 
 
-class InstructorFilterSet(AsOfTodayMixin, django_filters.FilterSet):
+class InstructorFilterSet(PinyinOrderMixin, AsOfTodayMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("姓名或派出单位"))
     area = AreaSubtreeFilter(field_name="area", label=_("所属区域（含下级）"))
     full_time = django_filters.BooleanFilter(label=_("专职"), widget=yes_no_any())
@@ -118,7 +127,7 @@ def current_stage_q(stage: str) -> Q:
     return q
 
 
-class ApplicantFilterSet(django_filters.FilterSet):
+class ApplicantFilterSet(PinyinOrderMixin, django_filters.FilterSet):
     """发展党员: applicants are found where the organisation training them is."""
 
     q = django_filters.CharFilter(method="filter_q", label=_("姓名或完整身份证号"))

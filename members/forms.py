@@ -49,7 +49,8 @@ from .transfers import TransferKind
 class MemberForm(RecordFormMixin, forms.ModelForm):
     """Create or edit a member. The ID number is entered on creation only and never written back into a page."""
 
-    personal_fields = ("phone",)
+    personal_fields = ("phone", "birth_date")  # the birth date too: beside a masked ID number it rebuilds it
+    happened_fields = ("birth_date", "joined_party_on", "joined_on")
 
     id_number = forms.CharField(
         label=_("身份证号码"),
@@ -67,11 +68,11 @@ class MemberForm(RecordFormMixin, forms.ModelForm):
         model = Member
         fields = [
             "name",
+            "id_number",  # first: typing it fills 出生日期 and 性别 (static/js/id-number.js)
             "gender",
             "ethnicity",
             "birth_date",
             "education",
-            "id_number",
             "phone",
             "category",
             "joined_party_on",
@@ -402,8 +403,9 @@ class ApplicantForm(ConstraintErrorsMixin, RecordFormMixin, forms.ModelForm):
     """Register or edit an 入党申请人. Later stages are reached by 进入下一阶段, never here; on editing, a stage
     date already reached (入党积极分子, 发展对象) may be corrected, the admission date never."""
 
-    personal_fields = ("phone",)
+    personal_fields = ("phone", "birth_date")
     constraint_fields = {"applicant_one_open_per_person": "id_number"}
+    happened_fields = ("birth_date", "applied_on", "activist_on", "candidate_on")
 
     id_number = forms.CharField(
         label=_("身份证号码"),
@@ -421,11 +423,11 @@ class ApplicantForm(ConstraintErrorsMixin, RecordFormMixin, forms.ModelForm):
         model = Applicant
         fields = [
             "name",
+            "id_number",  # first: typing it fills 出生日期 and 性别 (static/js/id-number.js)
             "gender",
             "ethnicity",
             "birth_date",
             "education",
-            "id_number",
             "phone",
             "organization",
             "enterprise",
@@ -495,6 +497,7 @@ class AdvanceForm(ApplicantEventForm):
 
     stage = forms.ChoiceField(label=_("进入阶段"), choices=[(s.value, s.label) for s in STAGE_ORDER[1:]])
     on = forms.DateField(label=_("日期"))
+    happened_fields = ("on",)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -571,4 +574,32 @@ class DevelopmentFilterForm(ScopedFormMixin, StyledFormMixin, forms.Form):
         self.fields["year"].widget = forms.Select(
             choices=[("", _("本年度（%(y)s）") % {"y": today.year}), *((y, y) for y in years)],
             attrs={"class": "form-select"},
+        )
+
+
+class EnterpriseAssignmentForm(ScopedFormMixin, StyledFormMixin, forms.Form):
+    """选派指导员 from an enterprise's page or the 未覆盖 work queue: the same assignment as the instructor page's form
+    (members.services.assign_instructor), with the enterprise fixed and the instructor chosen: those serving now
+    in the enterprise's area or an area above it, within the user's."""
+
+    instructor = forms.ModelChoiceField(label=_("党建指导员"), queryset=Instructor.objects.none())
+    start = forms.DateField(label=_("开始日期"), help_text=_("指导员开始联系该单位的日期。"))
+
+    def __init__(self, *args, enterprise: Enterprise, today: dt.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.enterprise = enterprise
+        today = today or timezone.localdate()
+        self.fields["start"].initial = today
+        parts = [p for p in enterprise.area.path.split("/") if p]
+        above = ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]
+        serving = Instructor.objects.filter(area__path__in=above).exclude(ended_on__lte=today)
+        field = self.fields["instructor"]
+        field.queryset = self.scoped(serving.select_related("area").order_by("name", "pk"))
+        field.label_from_instance = lambda i: f"{i.name}（{i.unit}，{i.area.name}）"
+
+    def save(self):
+        return assign_instructor(
+            instructor=self.cleaned_data["instructor"],
+            enterprise=self.enterprise,
+            start=self.cleaned_data["start"],
         )

@@ -38,6 +38,7 @@ from registry.services import (
     updated_entry,
     write_audit,
 )
+from registry.validators import full_clean_naming_duplicates
 
 from .choices import STAGE_DATE, MemberCategory, MembershipEnd, MembershipStart, Stage
 from .history import Span, create_first_rows, first_rows, first_start, mirror_columns, reach, spans
@@ -71,7 +72,7 @@ UNSET: Any = object()
 def _validate_member(member: Member) -> None:
     errors: dict[str, list[str]] = {}
     try:
-        member.full_clean()
+        full_clean_naming_duplicates(member)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if "id_number" not in errors:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.access import Access
 from registry.excel.cells import Column, Kind, choice_formatter, parse_date
-from registry.excel.sheets import save_workbook
+from registry.excel.sheets import Heading, save_workbook
 
 from .choices import MembershipEnd, MembershipStart
 from .models import Membership
@@ -183,6 +183,7 @@ TRANSFERS = Kind(
 )
 
 
-def export_transfers(queryset) -> IO[bytes]:
-    """The moves of :func:`transfers` as a one-sheet workbook (every text cell passes the formula guard)."""
-    return save_workbook([(TRANSFERS, queryset.iterator(CHUNK), None)])
+def export_transfers(queryset, *, heading: Heading | None = None) -> IO[bytes]:
+    """The moves of :func:`transfers` as a one-sheet workbook (every text cell passes the formula guard);
+    ``heading``: what the title row says (area, period)."""
+    return save_workbook([(TRANSFERS, queryset.iterator(CHUNK), None)], heading=heading)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("members/transfers.xlsx", views.TransferExportView.as_view(), name="export_transfers"),
     path("instructors/", views.InstructorListView.as_view(), name="instructor_list"),
     path("instructors/new/", views.InstructorCreateView.as_view(), name="instructor_create"),
+    path("instructors/assign/", views.AssignInstructorView.as_view(), name="assign_instructor"),
     path("instructors/<int:pk>/", views.InstructorDetailView.as_view(), name="instructor_detail"),
     path("instructors/<int:pk>/edit/", views.InstructorUpdateView.as_view(), name="instructor_update"),
     path("instructors/<int:pk>/end/", views.InstructorEndView.as_view(), name="instructor_end"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -9,6 +11,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -20,6 +23,7 @@ from registry.audit import history
 from registry.dating import active_q
 from registry.excel.views import ExportView
 from registry.forms import EndForm, add_service_errors
+from registry.models import Enterprise
 from registry.views import EndView, FilteredListView, RevealMixin, ScopedMixin, ServiceFormMixin, mark_current
 
 from .choices import MemberCategory, MembershipEnd, MembershipStart
@@ -28,6 +32,7 @@ from .forms import (
     AssignmentForm,
     ConfirmForm,
     EmploymentForm,
+    EnterpriseAssignmentForm,
     InstructorForm,
     MemberEndForm,
     MemberEventForm,
@@ -44,9 +49,27 @@ from .workbook import export_applicants, export_instructors, export_members
 
 
 class MemberListView(FilteredListView):
+    """Current members (在册) unless ``?status=`` says otherwise: ``ended`` for those who left, empty for all; the
+    count then agrees with the dashboard's. (The API keeps "all" as its default; see MemberFilterSet.)"""
+
     filterset_class = MemberFilterSet
     template_name = "members/member_list.html"
     queryset = Member.objects.select_related("organization", "enterprise")
+    default_status = "active"
+
+    def filter_data(self):
+        data = self.request.GET.copy()
+        if "status" not in data:
+            data["status"] = self.default_status
+        return data
+
+    def get_context_data(self, **kwargs):
+        data = self.filterset.data
+        return super().get_context_data(
+            status=data.get("status", ""),
+            query=data.urlencode(),  # the download gets the rows the page shows, default included
+            **kwargs,
+        )
 
 
 class MemberDetailView(ScopedMixin, DetailView):
@@ -81,7 +104,7 @@ def timeline_of(member: Member) -> dict[str, list[dict]]:
 
 
 class MemberRevealView(RevealMixin, MemberDetailView):
-    reveal_detail = _("身份证号码、联系电话")
+    reveal_detail = _("身份证号码、联系电话、出生日期")
 
 
 class MemberCreateView(ScopedMixin, ServiceFormMixin, CreateView):
@@ -237,10 +260,15 @@ class TransferExportView(ExportView):
     filename = "组织关系转接"
 
     def rows(self, request):
-        return transfer_rows(request.GET, access_for(request.user))[1]
+        form, rows, self.period_label = transfer_rows(request.GET, access_for(request.user))
+        self.filtered_area = getattr(form, "cleaned_data", {}).get("area")
+        return rows
+
+    def get_heading(self, request, area):
+        return replace(super().get_heading(request, area), as_of=str(self.period_label))
 
     def write(self, queryset):
-        return export_transfers(queryset)
+        return export_transfers(queryset, heading=self.heading)
 
 
 class InstructorListView(FilteredListView):
@@ -306,6 +334,56 @@ class AssignmentCreateView(InstructorDetailView):
         return self.render_to_response(self.get_context_data(assignment_form=form))
 
 
+class AssignInstructorView(ScopedMixin, FormView):
+    """选派指导员 for one enterprise (``?enterprise=<id>``), from its page or the 未覆盖 work queue; back to ``next``
+    (the page the user came from, on this site only) or the enterprise's page."""
+
+    template_name = "members/assign_instructor.html"
+    form_class = EnterpriseAssignmentForm
+    writes = True
+
+    def setup_enterprise(self):
+        pk = self.request.GET.get("enterprise", "")
+        self.enterprise = get_object_or_404(
+            Enterprise.objects.restrict(self.access).select_related("area"), pk=pk if pk.isdigit() else None
+        )
+
+    def get(self, request, *args, **kwargs):
+        self.setup_enterprise()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.setup_enterprise()
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "enterprise": self.enterprise}
+
+    def next_url(self) -> str:
+        target = self.request.POST.get("next") or self.request.GET.get("next") or ""
+        if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        ):
+            return target
+        return self.enterprise.get_absolute_url()
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(enterprise=self.enterprise, next_url=self.next_url(), **kwargs)
+
+    def form_valid(self, form):
+        try:
+            assignment = form.save()
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _g("已选派党建指导员“%(who)s”联系“%(name)s”。")
+            % {"who": assignment.instructor, "name": self.enterprise},
+        )
+        return HttpResponseRedirect(self.next_url())
+
+
 class AssignmentEndView(ScopedMixin, View):
     """End one assignment on the posted date (default today)."""
 
@@ -360,18 +438,20 @@ class MemberExportView(ExportView):
     filterset_class, model, filename = MemberFilterSet, Member, "党员"
 
     def write(self, queryset):
-        return export_members(queryset, reveal=False)  # revealing (audited) comes with the roles work
+        # revealing (audited) comes with the roles work
+        return export_members(queryset, reveal=False, heading=self.heading)
 
 
 class InstructorExportView(ExportView):
     filterset_class, model, filename = InstructorFilterSet, Instructor, "党建指导员"
 
     def write(self, queryset):
-        return export_instructors(queryset, reveal=False)
+        return export_instructors(queryset, reveal=False, heading=self.heading)
 
 
 class ApplicantExportView(ExportView):
     filterset_class, model, filename = ApplicantFilterSet, Applicant, "发展党员"
 
     def write(self, queryset):
-        return export_applicants(queryset, reveal=False)  # masked, as the member ledger is
+        # masked, as the member ledger is
+        return export_applicants(queryset, reveal=False, heading=self.heading)

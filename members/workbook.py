@@ -30,10 +30,12 @@ from registry.excel.cells import (
     parse_bool,
     parse_code,
     parse_date,
+    parse_past_date,
     parse_phone,
 )
 from registry.excel.importer import CREATE, UNCHANGED, UPDATE, Plan, Row
-from registry.excel.sheets import save_workbook
+from registry.excel.sheets import Heading, save_workbook
+from registry.masking import is_masked_birth_date, mask_birth_date
 from registry.models import Enterprise
 from registry.workbook import RegistryImporter, example_credit_code, parse_area_code, parse_credit_code
 
@@ -60,6 +62,12 @@ def parse_id_number(value: Any) -> str:
     if "*" in code:
         raise ValidationError(_("身份证号码已脱敏（含 *），不能用于导入，请填写完整号码。"))
     return validate_id_number(code)
+
+
+def parse_birth_date(value: Any) -> dt.date:
+    if is_masked_birth_date(value):
+        raise ValidationError(_("出生日期已脱敏（仅有出生年份），不能用于导入，请填写完整出生日期。"))
+    return parse_past_date(value)
 
 
 # ---------------------------------------------------------------- columns ----
@@ -98,7 +106,9 @@ MEMBERS = Kind(
         ),
         GENDER,
         ETHNICITY,
-        Column("出生日期", "birth_date", parse_date, required=True, width=12, example=dt.date(1949, 12, 31)),
+        Column(
+            "出生日期", "birth_date", parse_birth_date, required=True, width=12, example=dt.date(1949, 12, 31)
+        ),
         EDUCATION,
         Column("联系电话", "phone", parse_phone, width=14, example="13800000000"),
         Column(
@@ -113,7 +123,7 @@ MEMBERS = Kind(
         Column(
             "入党日期",
             "joined_party_on",
-            parse_date,
+            parse_past_date,
             empty=None,
             width=12,
             example=dt.date(2015, 7, 1),
@@ -122,7 +132,7 @@ MEMBERS = Kind(
         Column(
             "转入本组织日期",
             "joined_on",
-            parse_date,
+            parse_past_date,
             required=True,
             width=14,
             example=dt.date(2019, 7, 1),
@@ -225,7 +235,9 @@ APPLICANTS = Kind(
         Column("姓名", "name", required=True, width=10, example="王小红"),
         GENDER,
         ETHNICITY,
-        Column("出生日期", "birth_date", parse_date, required=True, width=12, example=dt.date(1995, 3, 7)),
+        Column(
+            "出生日期", "birth_date", parse_birth_date, required=True, width=12, example=dt.date(1995, 3, 7)
+        ),
         EDUCATION,
         Column(
             "身份证号码",
@@ -261,7 +273,7 @@ APPLICANTS = Kind(
         Column(
             "递交入党申请日期",
             "applied_on",
-            parse_date,
+            parse_past_date,
             required=True,
             width=14,
             example=dt.date(2023, 3, 1),
@@ -270,7 +282,7 @@ APPLICANTS = Kind(
         Column(
             "确定为入党积极分子日期",
             "activist_on",
-            parse_date,
+            parse_past_date,
             empty=None,
             width=14,
             example=dt.date(2023, 9, 1),
@@ -279,7 +291,7 @@ APPLICANTS = Kind(
         Column(
             "确定为发展对象日期",
             "candidate_on",
-            parse_date,
+            parse_past_date,
             empty=None,
             width=14,
             note="入党积极分子须培养考察一年以上。",
@@ -301,13 +313,13 @@ APPLICANTS = Kind(
 
 
 def member_values(m, *, reveal: bool = False) -> dict[str, Any]:
-    """A member as a ledger row; ID number and phone masked unless ``reveal``."""
+    """A member as a ledger row; ID number, phone and birth date (the year only) masked unless ``reveal``."""
     return {
         "name": m.name,
         "id_number": m.id_number if reveal else mask_id_number(m.id_number),
         "gender": m.gender,
         "ethnicity": m.ethnicity,
-        "birth_date": m.birth_date,
+        "birth_date": m.birth_date if reveal else mask_birth_date(m.birth_date),
         "education": m.education,
         "phone": m.phone if reveal else mask_phone(m.phone),
         "category": m.category,
@@ -336,12 +348,12 @@ def assignment_values(a) -> dict[str, Any]:
 
 
 def applicant_values(a, *, reveal: bool = False) -> dict[str, Any]:
-    """An applicant as a ledger row; ID number and phone masked unless ``reveal`` (as for members)."""
+    """An applicant as a ledger row; ID number, phone and birth date masked unless ``reveal`` (as for members)."""
     return {
         "name": a.name,
         "gender": a.gender,
         "ethnicity": a.ethnicity,
-        "birth_date": a.birth_date,
+        "birth_date": a.birth_date if reveal else mask_birth_date(a.birth_date),
         "education": a.education,
         "id_number": a.id_number if reveal else mask_id_number(a.id_number),
         "phone": a.phone if reveal else mask_phone(a.phone),
@@ -799,14 +811,17 @@ class ApplicantImporter(RegistryImporter):
 # ---------------------------------------------------------------- exports ----
 
 
-def export_members(queryset, *, reveal: bool = False) -> IO[bytes]:
-    """Members; ID number and phone are masked unless ``reveal`` (a masked ledger cannot be re-imported)."""
+def export_members(queryset, *, reveal: bool = False, heading: Heading | None = None) -> IO[bytes]:
+    """Members; ID number, phone and birth date are masked unless ``reveal`` (a masked ledger cannot be
+    re-imported)."""
     members = queryset.select_related("organization__area", "enterprise").order_by("name", "pk")
     rows = (member_values(m, reveal=reveal) for m in members.iterator(CHUNK))
-    return save_workbook([(MEMBERS, rows, None)])
+    return save_workbook([(MEMBERS, rows, None)], heading=heading)
 
 
-def export_instructors(queryset, *, today: dt.date | None = None, reveal: bool = False) -> IO[bytes]:
+def export_instructors(
+    queryset, *, today: dt.date | None = None, reveal: bool = False, heading: Heading | None = None
+) -> IO[bytes]:
     """Sheet 1: instructors with their current firms; sheet 2: every assignment (the importable kind)."""
     today = today or timezone.localdate()
     instructors = queryset.select_related("area").order_by("name", "pk")
@@ -835,13 +850,15 @@ def export_instructors(queryset, *, today: dt.date | None = None, reveal: bool =
         .order_by("instructor__name", "instructor_id", "start", "pk")
     )
     rows = (assignment_values(a) for a in assignments.iterator(CHUNK))
-    return save_workbook([(INSTRUCTORS, instructor_rows(), None), (ASSIGNMENTS, rows, None)])
+    sheets = [(INSTRUCTORS, instructor_rows(), None), (ASSIGNMENTS, rows, None)]
+    return save_workbook(sheets, heading=heading)
 
 
-def export_applicants(queryset, *, reveal: bool = False) -> IO[bytes]:
-    """Applicants (发展党员); ID number and phone are masked unless ``reveal``, as in the member ledger."""
+def export_applicants(queryset, *, reveal: bool = False, heading: Heading | None = None) -> IO[bytes]:
+    """Applicants (发展党员); ID number, phone and birth date are masked unless ``reveal``, as in the member
+    ledger."""
     applicants = queryset.select_related("organization__area", "enterprise").order_by(
         "organization__area__path", "organization__name", "applied_on", "pk"
     )
     rows = (applicant_values(a, reveal=reveal) for a in applicants.iterator(CHUNK))
-    return save_workbook([(APPLICANTS, rows, None)])
+    return save_workbook([(APPLICANTS, rows, None)], heading=heading)

@@ -6,14 +6,14 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from registry.filtersets import STATUS_CHOICES, AreaSubtreeFilter, AsOfTodayMixin
+from registry.filtersets import STATUS_CHOICES, AreaSubtreeFilter, AsOfTodayMixin, PinyinOrderMixin
 from registry.rules import normalize_text
 
 from .choices import OrgKind, Setup
 from .models import PartyOrganization
 
 
-class OrganizationFilterSet(AsOfTodayMixin, django_filters.FilterSet):
+class OrganizationFilterSet(PinyinOrderMixin, AsOfTodayMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("名称或批复文号"))
     area = AreaSubtreeFilter(field_name="area")
     kind = django_filters.ChoiceFilter(choices=OrgKind.choices, label=_("组织类别"), empty_label=_("全部"))

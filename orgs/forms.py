@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +13,7 @@ from registry.forms import (
     AreaChoiceField,
     EnterpriseMultipleChoiceField,
     RecordFormMixin,
+    UnitPicker,
     offer_enterprises_in,
 )
 from registry.models import Area, Enterprise
@@ -21,13 +23,17 @@ from .services import create_organization, update_organization
 
 
 class OrganizationForm(RecordFormMixin, forms.ModelForm):
+    happened_fields = ("founded_on",)
     area = AreaChoiceField(label=_("所在区域"))
     enterprises = EnterpriseMultipleChoiceField(
         label=_("覆盖单位"),
         queryset=Enterprise.objects.none(),
         required=False,
-        help_text=_("单独组建选 1 个单位，联合组建选 2 个及以上。按住 Ctrl（Mac 为 ⌘）可多选。"),
-        widget=forms.SelectMultiple(attrs={"size": 10}),
+        help_text=_(
+            "单独组建选 1 个单位，联合组建选 2 个及以上。列表只含所在区域（含下级）的在营单位，"
+            "可输入名称或信用代码搜索。"
+        ),
+        widget=UnitPicker(options_url=reverse_lazy("orgs:unit_options")),
     )
     links_change_on = forms.DateField(
         label=_("覆盖关系变更日期"),

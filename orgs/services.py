@@ -34,6 +34,7 @@ from registry.services import (
     updated_entry,
     write_audit,
 )
+from registry.validators import full_clean_naming_duplicates
 
 from .models import OrganizationLink, PartyOrganization
 from .rules import (
@@ -55,7 +56,7 @@ def _areas_of(ids: Iterable[int]) -> set[int]:
 def _validate(organization: PartyOrganization, errors: dict[str, list[str]]) -> None:
     """Model validation of a change; a 撤销 date that is too early is reported next to that date."""
     try:
-        organization.full_clean()
+        full_clean_naming_duplicates(organization)
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
             errors.setdefault(name, []).extend(messages)
@@ -75,7 +76,7 @@ def create_organization(*, enterprises: Sequence[Enterprise | int], **fields: An
     ids = enterprise_ids(enterprises)
     errors: dict[str, list[str]] = {}
     try:
-        organization.full_clean()
+        full_clean_naming_duplicates(organization)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     try:

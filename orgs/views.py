@@ -6,15 +6,18 @@ import datetime as dt
 
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
+from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
+from django.views import View
 from django.views.generic import CreateView, DetailView, UpdateView
 
 from registry.audit import history
 from registry.excel.views import ExportView
-from registry.models import Area
+from registry.models import Area, Enterprise
 from registry.periods import PeriodError, Quarter
+from registry.querysets import pinyin_order
 from registry.views import EndView, FilteredListView, ScopedMixin, ServiceFormMixin, mark_current
 
 from .filtersets import OrganizationFilterSet
@@ -181,6 +184,32 @@ class OrganizationCreateView(ScopedMixin, ServiceFormMixin, CreateView):
         return initial
 
 
+class UnitOptionsView(ScopedMixin, View):
+    """The units the organisation form's picker offers for ``?area=<id>`` (JSON, for static/js/unit-picker.js):
+    those operating today in that area's subtree and the user's, in pinyin order, labelled as the form labels
+    them. The form offers the same list when it is drawn (registry.forms.offer_enterprises_in)."""
+
+    http_method_names = ["get"]
+    writes = True  # only for roles that may write organisations
+
+    def get(self, request):
+        pk = request.GET.get("area", "")
+        area = Area.objects.restrict(self.access).filter(pk=pk).first() if pk.isdigit() else None
+        if area is None:
+            return JsonResponse({"units": []})
+        field = OrganizationForm.base_fields["enterprises"]
+        units = (
+            Enterprise.objects.restrict(self.access)
+            .operating_on(timezone.localdate())
+            .in_area(area)
+            .order_by(*pinyin_order("name"))
+        )
+        return JsonResponse(
+            {"units": [{"id": e.pk, "label": field.label_from_instance(e)} for e in units]},
+            json_dumps_params={"ensure_ascii": False},
+        )
+
+
 class OrganizationUpdateView(ScopedMixin, ServiceFormMixin, UpdateView):
     model = PartyOrganization
     form_class = OrganizationForm
@@ -203,4 +232,4 @@ class OrganizationExportView(ExportView):
     filterset_class, model, filename = OrganizationFilterSet, PartyOrganization, "党组织"
 
     def write(self, queryset):
-        return export_organizations(queryset)
+        return export_organizations(queryset, heading=self.heading)

@@ -25,9 +25,10 @@ from registry.excel.cells import (
     format_codes,
     parse_bool,
     parse_date,
+    parse_past_date,
 )
 from registry.excel.importer import CREATE, UNCHANGED, UPDATE, Plan, Row
-from registry.excel.sheets import save_workbook
+from registry.excel.sheets import Heading, save_workbook
 from registry.workbook import RegistryImporter, example_credit_code, parse_area_code, parse_credit_codes
 
 from .choices import OrgKind, Setup
@@ -85,7 +86,9 @@ ORGANIZATIONS = Kind(
         Column("覆盖单位", "enterprise_names", importable=False, width=40),
         Column("上级党组织", "parent_name", width=24, note="上级党组织的名称，可留空。"),
         Column("上级党组织区域代码", "parent_area", parse_area_code, width=12),
-        Column("成立日期", "founded_on", parse_date, required=True, width=12, example=dt.date(2018, 7, 1)),
+        Column(
+            "成立日期", "founded_on", parse_past_date, required=True, width=12, example=dt.date(2018, 7, 1)
+        ),
         Column(
             "撤销日期",
             "dissolved_on",
@@ -266,8 +269,11 @@ class OrganizationImporter(RegistryImporter):
 # ---------------------------------------------------------------- export ----
 
 
-def export_organizations(queryset, *, today: dt.date | None = None) -> IO[bytes]:
-    """党组织 ledger of ``queryset`` (already filtered and scoped), with current units and member counts."""
+def export_organizations(
+    queryset, *, today: dt.date | None = None, heading: Heading | None = None
+) -> IO[bytes]:
+    """党组织 ledger of ``queryset`` (already filtered and scoped), with current units and member counts;
+    ``heading``: what the title row says (area, day)."""
     today = today or timezone.localdate()
     links = OrganizationLink.objects.select_related("enterprise").order_by("start", "pk")
     orgs = (
@@ -277,4 +283,4 @@ def export_organizations(queryset, *, today: dt.date | None = None) -> IO[bytes]
         .order_by("name", "pk")
     )
     rows = (organization_values(o, today=today) for o in orgs.iterator(CHUNK))
-    return save_workbook([(ORGANIZATIONS, rows, None)])
+    return save_workbook([(ORGANIZATIONS, rows, None)], heading=heading)

@@ -1,21 +1,27 @@
 """The audit trail: record changes are logged by django-auditlog (settings.AUDITLOG_INCLUDE_TRACKING_MODELS);
-this module adds the events that change no record (logins, failed logins, logouts, reveals, downloads) and reads
-a record's history for its page.
+this module adds the events that change no record (logins, failed logins, logouts, reveals, downloads), reads
+a record's history for its page and turns an entry's stored changes into what a person reads (``shown_changes``).
 
 Events are auditlog ``LogEntry`` rows with action ACCESS, so one log (searchable in the admin) holds everything.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import masking
 from .clientip import client_ip
 
 EVENT_LABELS = {
@@ -81,6 +87,103 @@ def history(obj: Model, related: Iterable[QuerySet] = (), limit: int = 100) -> l
     )
 
 
+@dataclass(frozen=True)
+class ShownChange:
+    """One changed field of a log entry as a person reads it: ``old`` is None in a creation (new values only)."""
+
+    label: str
+    old: str | None
+    new: str
+
+    def __str__(self) -> str:
+        if self.old is None:
+            return f"{self.label}：{self.new}"
+        return f"{self.label}：{self.old or EMPTY} → {self.new or EMPTY}"
+
+
+EMPTY = "—"
+_NONE = ("", "None", None)  # how an empty value is stored: auditlog writes "None", bulk entries ""
+
+
+def shown_changes(entry: LogEntry, *, reveal: bool = False) -> list[ShownChange]:
+    """The changes of a create/update/delete ``entry`` for a history page: labelled with the fields' verbose names,
+    choices by their labels, booleans 是/否, dates ISO, related records by their names (as logged). Ids, reverse
+    relations, internal and unknown fields and empty-to-empty changes are left out; a creation lists the filled
+    fields only (``old`` None), a deletion the values it had. Birth dates show the birth year only unless
+    ``reveal`` (registry.masking); ID numbers and phones are logged masked and stay so."""
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    if model is None or entry.action not in (
+        LogEntry.Action.CREATE,
+        LogEntry.Action.UPDATE,
+        LogEntry.Action.DELETE,
+    ):
+        return []
+    shown = []
+    for name, values in (entry.changes_dict or {}).items():
+        field = _shown_field(model, name)
+        if field is None or not isinstance(values, list | tuple) or len(values) != 2:
+            continue
+        old, new = (None if v in _NONE else str(v) for v in values)
+        if old == new:
+            continue
+        label = str(field.verbose_name)
+        masked_birth = name in masking.BIRTH_DATE_FIELDS and not reveal
+        if masked_birth:
+            label = str(masking.BIRTH_YEAR_LABEL)
+        old, new = (_shown_value(field, v, mask_birth=masked_birth) for v in (old, new))
+        if entry.action == LogEntry.Action.CREATE:
+            if new:
+                shown.append(ShownChange(label, None, new))
+        elif entry.action == LogEntry.Action.DELETE:
+            if old:
+                shown.append(ShownChange(label, None, old))
+        elif old != new or masked_birth:
+            shown.append(ShownChange(label, old, new))
+    return shown
+
+
+def _shown_field(model: type[Model], name: str) -> models.Field | None:
+    """The model field a logged change is about, or None when a history leaves it out: the id, reverse relations
+    (older entries list them), fields the program keeps for itself (not editable: an area's path, time stamps)
+    and names the model no longer has."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if not field.concrete or field.auto_created or field.primary_key or not field.editable:
+        return None
+    if field.many_to_many or field.one_to_many:
+        return None
+    return field
+
+
+def _shown_value(field: models.Field, value: str | None, *, mask_birth: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(field, models.BooleanField):
+        return {"True": str(_("是")), "False": str(_("否"))}.get(value, value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.DateTimeField):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment)
+        return moment.strftime("%Y-%m-%d %H:%M")
+    if isinstance(field, models.DateField):
+        try:
+            day = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+        return masking.mask_birth_date(day) if mask_birth else day.isoformat()
+    if field.name in MASKED_FIELDS and not masking.is_masked(value):
+        # Logged masked (settings' mask_fields, record_bulk_changes); an entry written otherwise is masked here.
+        return getattr(masking, MASKED_FIELDS[field.name])(value)
+    return value
+
+
 def _on_login(sender, request, user, **kwargs):
     record_event(request, "login", obj=user, actor=user)
 
@@ -123,8 +226,6 @@ MASKED_FIELDS = {"id_number": "mask_id_number", "phone": "mask_phone", "contact_
 def record_bulk_changes(*, actor, entries: Iterable[tuple[Model, str, dict[str, Any]]], source: str) -> int:
     """Log rows written in bulk (Excel imports), which django-auditlog's signals never see: one entry per row with
     the same ``{field: [old, new]}`` changes a signal-based entry carries, personal fields masked."""
-    from . import masking
-
     actions = {"create": LogEntry.Action.CREATE, "update": LogEntry.Action.UPDATE}
     rows = []
     for obj, action, changes in entries:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import Category, CoverageState
 from .models import Area, Enterprise
+from .querysets import pinyin_order
 from .rules import normalize_code, normalize_text
 
 STATUS_CHOICES = [("active", _("存续/在营")), ("ended", _("已结束"))]
@@ -40,13 +41,26 @@ class AreaSubtreeFilter(django_filters.ModelChoiceFilter):
         return qs.filter(**{f"{self.field_name}__in": Area.objects.subtree_of(value)})
 
 
+class PinyinOrderMixin:
+    """The rows of a FilterSet come sorted by name in pinyin order (registry.querysets.pinyin_order): one order for
+    the list page, the API and the download, which all filter through the FilterSet."""
+
+    pinyin_field = "name"
+
+    @property
+    def qs(self):
+        if not hasattr(self, "_pinyin_qs"):
+            self._pinyin_qs = super().qs.order_by(*pinyin_order(self.pinyin_field))
+        return self._pinyin_qs
+
+
 class AsOfTodayMixin:
     @property
     def as_of(self) -> dt.date:
         return timezone.localdate()
 
 
-class EnterpriseFilterSet(AsOfTodayMixin, django_filters.FilterSet):
+class EnterpriseFilterSet(PinyinOrderMixin, AsOfTodayMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("名称或信用代码"))
     area = AreaSubtreeFilter(field_name="area")
     category = django_filters.ChoiceFilter(choices=Category.choices, label=_("类别"), empty_label=_("全部"))

@@ -17,11 +17,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from .concurrency import CONFLICT_MESSAGE, current_version, version_of
-from .masking import mask_phone, unmasked
+from .masking import BIRTH_DATE_FIELDS, mask_birth_date, mask_phone, unmasked
 from .models import Area, Enterprise
 from .rules import normalize_code, validate_credit_code
 from .services import create_enterprise, update_enterprise
-from .validators import PlainTextValidator
+from .validators import NotFutureValidator, PlainTextValidator, duplicate_error
 
 DATE_FORMAT = "%Y-%m-%d"
 
@@ -69,16 +69,32 @@ def refuse_control_characters(form: forms.BaseForm) -> None:
             ] + [PlainTextValidator(multiline=multiline)]
 
 
+def refuse_future_dates(form: forms.BaseForm, names: Iterable[str]) -> None:
+    """The date fields ``names`` of ``form`` (those it has) refuse a day after today (registry.rules); the date
+    picker offers no later day either."""
+    today = timezone.localdate().strftime(DATE_FORMAT)
+    for name in names:
+        field = form.fields.get(name)
+        if isinstance(field, forms.DateField):
+            if NotFutureValidator() not in field.validators:
+                field.validators = [*field.validators, NotFutureValidator()]
+            field.widget.attrs.setdefault("max", today)
+
+
 class StyledFormMixin:
-    """Bootstrap classes and date pickers on every widget; rows with errors get ``has-error``."""
+    """Bootstrap classes and date pickers on every widget; rows with errors get ``has-error``.
+
+    ``happened_fields``: dates of things that have happened (成立, 入党…), refused when after today."""
 
     error_css_class = "has-error"
     required_css_class = "required"
+    happened_fields: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         style_form(self)
         refuse_control_characters(self)
+        refuse_future_dates(self, self.happened_fields)
 
 
 OUT_OF_SCOPE = _("所选项不存在或不在您的管辖范围内，请重新选择。")
@@ -118,8 +134,9 @@ class ScopedFormMixin:
 
 
 class PersonalDataFormMixin:
-    """On an edit form the stored phone numbers (``personal_fields``) never reach the page: the input is empty
-    with the masked number as placeholder, and leaving it empty keeps the stored value."""
+    """On an edit form the stored phone numbers and birth dates (``personal_fields``) never reach the page: the
+    input is empty with the masked value as placeholder (a birth date's year in its help text), and leaving it
+    empty keeps the stored value."""
 
     personal_fields: tuple[str, ...] = ()
 
@@ -134,6 +151,13 @@ class PersonalDataFormMixin:
                 self.kept_personal_fields.append(name)
                 self.initial[name] = ""
                 field = self.fields[name]
+                # A date picker shows no placeholder: a birth date's year goes in the help text.
+                if name in BIRTH_DATE_FIELDS:
+                    field.required = False
+                    field.help_text = _(
+                        "为保护个人信息，完整出生日期不在此显示（已登记 %(year)s）；留空则保持不变。"
+                    ) % {"year": mask_birth_date(stored)}
+                    continue
                 field.widget.attrs["placeholder"] = mask_phone(stored)
                 field.help_text = _("为保护个人信息，原号码不在此显示；留空则保持不变。")
 
@@ -143,7 +167,7 @@ class PersonalDataFormMixin:
             if not cleaned.get(name):
                 cleaned[name] = getattr(self.instance, name)
         for name in self.personal_fields:
-            if cleaned.get(name):  # the masked placeholder typed back means "unchanged", never stored
+            if isinstance(cleaned.get(name), str) and cleaned[name]:  # a masked phone typed back: "unchanged"
                 stored = getattr(self.instance, name, "") if self.instance.pk else ""
                 try:
                     cleaned[name] = unmasked(cleaned[name], stored=stored, mask=mask_phone)
@@ -184,8 +208,28 @@ class VersionedFormMixin:
             raise ValidationError(CONFLICT_MESSAGE % {"when": when_text}, code="conflict")
 
 
-class RecordFormMixin(VersionedFormMixin, PersonalDataFormMixin, ScopedFormMixin, StyledFormMixin):
-    """What every record form of the pages has: scoped choices, protected personal data, a version, styling."""
+class DuplicateMessageMixin:
+    """A value already registered (credit code, ID number, an organisation's name in its area) is refused with a
+    message naming the record that holds it, linked when the user may open it (registry.validators), in place of
+    Django's "具有 … 的 … 已存在。"."""
+
+    def validate_unique(self):
+        error = duplicate_error(
+            self.instance,
+            exclude=self._get_validation_exclusions(),
+            access=getattr(self, "access", None),
+            link=True,
+        )
+        if error is not None:
+            self._update_errors(error)
+        super().validate_unique()
+
+
+class RecordFormMixin(
+    DuplicateMessageMixin, VersionedFormMixin, PersonalDataFormMixin, ScopedFormMixin, StyledFormMixin
+):
+    """What every record form of the pages has: scoped choices, protected personal data, a version, styling,
+    dates of past events that cannot lie ahead, and duplicate messages that name the existing record."""
 
 
 class AreaChoiceField(forms.ModelChoiceField):
@@ -210,6 +254,19 @@ class EnterpriseChoiceField(EnterpriseLabelMixin, forms.ModelChoiceField):
 
 class EnterpriseMultipleChoiceField(EnterpriseLabelMixin, forms.ModelMultipleChoiceField):
     pass
+
+
+class UnitPicker(forms.SelectMultiple):
+    """Several units, picked from a searchable list (static/js/unit-picker.js): a search box, a checkbox list of the
+    units offered (those of the chosen area's subtree, refreshed from ``options_url`` when the area changes) and
+    the chosen units as removable tags, all usable from the keyboard. Without JavaScript it is the plain
+    multiple select, with the same options, so the form still works."""
+
+    def __init__(self, attrs=None, *, options_url=None, area_field: str = "area"):
+        attrs = {"data-unit-picker": "", "data-area-field": area_field, "size": 8, **(attrs or {})}
+        if options_url is not None:  # a reverse_lazy() stays unresolved until the page is drawn
+            attrs["data-options-url"] = options_url
+        super().__init__(attrs)
 
 
 def offer_enterprises_in(
@@ -241,6 +298,7 @@ class EnterpriseForm(RecordFormMixin, forms.ModelForm):
     area = AreaChoiceField(label=_("所在区域"))
     above_scale = forms.BooleanField(label=_("规模以上"), required=False)
     personal_fields = ("contact_phone",)
+    happened_fields = ("established_on",)
     above_scale_since = forms.DateField(
         label=_("规上起始日期"),
         required=False,

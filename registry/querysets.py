@@ -8,10 +8,36 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import models
-from django.db.models import Case, Exists, OuterRef, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models.functions import Collate
 
 from .choices import Category, CoverageState
 from .dating import active_q, count_of
+
+# --- Chinese names in pinyin order ---------------------------------------------------------------------------------
+
+PINYIN_COLLATION = (
+    "zh-x-icu"  # PostgreSQL's ICU collation for Chinese: pinyin order (needs PostgreSQL built with ICU)
+)
+
+
+class Pinyin(Collate):
+    """``expression`` in pinyin order (张 after 李, 王 before 赵): the ICU collation on PostgreSQL. SQLite has no
+    Chinese collation: there it is the plain column, in code-point order, which the ``pk`` of
+    :func:`pinyin_order` makes stable."""
+
+    def __init__(self, expression):
+        super().__init__(F(expression) if isinstance(expression, str) else expression, PINYIN_COLLATION)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if connection.vendor != "postgresql":
+            return compiler.compile(self.get_source_expressions()[0])
+        return super().as_sql(compiler, connection, **extra_context)
+
+
+def pinyin_order(field: str = "name") -> list:
+    """``order_by`` arguments for a list of Chinese names: by pinyin, ties by ``pk`` (a stable page order)."""
+    return [Pinyin(field).asc(), "pk"]
 
 
 class AreaQuerySet(models.QuerySet):

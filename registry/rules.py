@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # GB 32100-2015: 31 characters (no I, O, Z, S, V) and the weights of the 17 leading positions.
@@ -191,3 +192,25 @@ def deregistration_ends(*, org_links: list, assignments: list, on: dt.date) -> l
             row.end = on
             ending.append(row)
     return ending
+
+
+# --- dates of things that have happened --------------------------------------------------------------------------
+
+FUTURE_DATE_MESSAGE = _("不能晚于今天（%(today)s）：这里只登记已经发生的事，请核对日期。")
+
+
+def check_not_future(value: dt.date | None, *, today: dt.date | None = None) -> dt.date | None:
+    """Return ``value`` unchanged, or raise ValidationError (Chinese, code ``future_date``) when it is after today.
+
+    For the dates of things that have happened (成立, 入党, 转入, 递交申请…): a future one would leave the record out
+    of every count until that day, silently. Forms, API serializers and Excel import all call this."""
+    if value is None:
+        return value
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        return value
+    today = today or timezone.localdate()
+    if value > today:
+        raise ValidationError(FUTURE_DATE_MESSAGE, code="future_date", params={"today": today.isoformat()})
+    return value

@@ -30,6 +30,7 @@ from .rules import (
     newly_ended,
     plan_above_scale,
 )
+from .validators import check_duplicate, full_clean_naming_duplicates
 
 BATCH = 500  # rows per bulk statement
 
@@ -116,6 +117,7 @@ def unique_as_field_error(instance: models.Model):
             yield
     except IntegrityError:
         # The winner has committed (PostgreSQL waits on its unique index entry until then), so the check sees it.
+        check_duplicate(instance)  # the message naming the record, as forms and serializers give it
         instance.validate_unique()
         instance.validate_constraints()
         raise
@@ -219,7 +221,7 @@ def create_enterprise(
 ) -> Enterprise:
     """Create an enterprise; when ``above_scale`` it is 规上 from ``above_scale_since`` or its founding date."""
     enterprise = Enterprise(**fields)
-    enterprise.full_clean()
+    full_clean_naming_duplicates(enterprise)
     save_new(enterprise)
     if above_scale:
         AboveScalePeriod.objects.create(
@@ -244,7 +246,7 @@ def update_enterprise(
     current = locked(Enterprise.objects.select_related("area"), enterprise.pk)
     old = copy.copy(current)
     changed = apply_fields(current, fields)
-    current.full_clean()
+    full_clean_naming_duplicates(current)
     since = None
     if above_scale is not None:
         since = set_above_scale(enterprise=current, above_scale=above_scale, since=above_scale_since)

@@ -98,10 +98,14 @@ class FilteredListView(ScopedMixin, ListView):
             return self.paginate_by
         return max(1, min(size, self.max_page_size))
 
+    def filter_data(self):
+        """The FilterSet's input: the query string (a page may add its defaults); None when there is none."""
+        return self.request.GET or None
+
     def get_queryset(self):
         self.today = timezone.localdate()
         self.filterset = self.filterset_class(
-            self.request.GET or None,
+            self.filter_data(),
             queryset=super().get_queryset().restrict(self.access),
             request=self.request,
         )
@@ -266,11 +270,11 @@ class EnterpriseExportView(ExportView):
     filterset_class, model, filename = EnterpriseFilterSet, Enterprise, "单位台账"
 
     def write(self, queryset):
-        return export_enterprises(queryset)
+        return export_enterprises(queryset, heading=self.heading)
 
 
 class UncoveredExportView(EnterpriseExportView):
     filename = "未覆盖规上企业"
 
     def write(self, queryset):
-        return export_uncovered(queryset)
+        return export_uncovered(queryset, heading=self.heading)

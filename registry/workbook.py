@@ -31,10 +31,11 @@ from .excel.cells import (
     parse_code,
     parse_date,
     parse_int,
+    parse_past_date,
     parse_phone,
 )
 from .excel.importer import CREATE, UNCHANGED, UPDATE, Importer, Plan, Row
-from .excel.sheets import save_workbook
+from .excel.sheets import Heading, save_workbook
 from .models import AboveScalePeriod, Area, Enterprise
 from .rules import credit_code_check_char, normalize_code, normalize_text, validate_credit_code
 
@@ -145,7 +146,7 @@ ENTERPRISES = Kind(
         Column(
             "成立日期",
             "established_on",
-            parse_date,
+            parse_past_date,
             required=True,
             width=12,
             example=dt.date(2015, 3, 1),
@@ -350,16 +351,20 @@ def uncovered_above_scale(queryset, today: dt.date):
     )
 
 
-def export_enterprises(queryset, *, today: dt.date | None = None, title: str | None = None) -> IO[bytes]:
+def export_enterprises(
+    queryset, *, today: dt.date | None = None, title: str | None = None, heading: Heading | None = None
+) -> IO[bytes]:
     """单位台账: every column of the enterprise kind, with coverage state and member count as of today.
 
-    ``queryset`` is already filtered (FilterSet) and scoped (``restrict(access_for(user))``)."""
+    ``queryset`` is already filtered (FilterSet) and scoped (``restrict(access_for(user))``); ``heading``: what
+    the title row says (area, day)."""
     today = today or timezone.localdate()
     rows = (enterprise_values(e) for e in enterprise_ledger_queryset(queryset, today).iterator(CHUNK))
-    return save_workbook([(ENTERPRISES, rows, title)])
+    return save_workbook([(ENTERPRISES, rows, title)], heading=heading)
 
 
-def export_uncovered(queryset, *, today: dt.date | None = None) -> IO[bytes]:
+def export_uncovered(queryset, *, today: dt.date | None = None, heading: Heading | None = None) -> IO[bytes]:
+    """未覆盖规上企业: the enterprise ledger of :func:`uncovered_above_scale` (same columns, so it imports back)."""
     today = today or timezone.localdate()
     rows = (enterprise_values(e) for e in uncovered_above_scale(queryset, today).iterator(CHUNK))
-    return save_workbook([(ENTERPRISES, rows, "未覆盖规上企业")])
+    return save_workbook([(ENTERPRISES, rows, _("未覆盖规上企业"))], heading=heading)

@@ -6,7 +6,7 @@ import datetime as dt
 from functools import cached_property
 
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.utils.translation import gettext as _
 
 from registry.access import Access
@@ -17,6 +17,8 @@ from .engine.figures import FigureNotFound, get_indicator
 from .models import Indicator
 
 EARLIEST_DATE = dt.date(1900, 1, 1)
+SESSION_KEY = "reports.selection"  # the area and quarter last chosen on a coverage page
+REMEMBERED = ("area", "period")
 
 
 class BadParameter(ValidationError):
@@ -132,3 +134,45 @@ def parse_selection(params, access: Access) -> Selection:
     """The selection of a request: area, quarter (or as-of date) and indicator from a QueryDict, each parsed on
     first use; raises BadParameter / UnknownArea then."""
     return Selection(params, access)
+
+
+def last_complete_quarter() -> Quarter:
+    """The latest quarter that has ended: what a quarterly report is written about."""
+    return Quarter.current().previous()
+
+
+def with_remembered(params, session, *, default_period: Quarter | None = None) -> tuple[QueryDict, set[str]]:
+    """The query string with what it does not say filled in: the area and quarter last chosen on any coverage
+    page (kept in the session, so the menu's plain links open them), else ``default_period``.
+
+    Returns the filled QueryDict and the names of the parameters taken from the session. An as-of date
+    (``date=``) stands for the quarter: no quarter is filled in beside it.
+    """
+    kept = session.get(SESSION_KEY) or {}
+    filled, from_session = params.copy(), set()
+    for name in REMEMBERED:
+        if params.get(name) or (name == "period" and params.get("date")):
+            continue
+        if kept.get(name):
+            filled[name] = kept[name]
+            from_session.add(name)
+        elif name == "period" and default_period is not None:
+            filled[name] = str(default_period)
+    return filled, from_session
+
+
+def remember(session, params, selection: Selection) -> None:
+    """Keep the area and quarter the query string chose (a default is not a choice) for the next page."""
+    kept = dict(session.get(SESSION_KEY) or {})
+    if params.get("area"):
+        kept["area"] = selection.area.code
+    if params.get("period") and not params.get("date"):
+        kept["period"] = str(selection.period)
+    if kept != session.get(SESSION_KEY):
+        session[SESSION_KEY] = kept
+
+
+def forget(session, names: set[str]) -> None:
+    """Drop remembered parameters that no longer parse (an area moved out of the user's scope)."""
+    kept = {k: v for k, v in (session.get(SESSION_KEY) or {}).items() if k not in names}
+    session[SESSION_KEY] = kept

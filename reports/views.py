@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import View
@@ -22,6 +23,8 @@ from django.views.generic import TemplateView
 
 from registry.access import access_for
 from registry.audit import record_event
+from registry.excel.sheets import XLSX_CONTENT_TYPE, Heading
+from registry.excel.views import attachment, download_name
 from registry.models import Area, Enterprise
 from registry.periods import Quarter, quarters_between
 from registry.validators import check_text
@@ -32,8 +35,19 @@ from .engine.figures import FigureNotFound, by_child_area, live_figure, series, 
 from .engine.periods import close_period, reopen_period
 from .engine.recompute import first_period
 from .engine.workqueue import quarter_work_queue, work_queue
+from .exports import export_drill, export_work_item
 from .models import Indicator, PeriodLock, PeriodLockEvent, ReportRun
-from .params import BadParameter, Selection, parse_period, parse_selection
+from .params import (
+    BadParameter,
+    Selection,
+    UnknownArea,
+    forget,
+    last_complete_quarter,
+    parse_period,
+    parse_selection,
+    remember,
+    with_remembered,
+)
 from .quarterly.charts import bar_chart, line_chart
 from .quarterly.report import build_quarterly_report, quarterly_context, quarterly_filename
 from .quarterly.workbook import write_quarterly_workbook
@@ -48,7 +62,15 @@ def query(**params) -> str:
 
 class SelectionMixin(LoginRequiredMixin):
     """Reads ?area=&period=&date=&indicator= once, into ``self.selection``; the one place where the pages' errors
-    become responses: malformed input → the page with a 400, unknown area or a figure not computed yet → 404."""
+    become responses: malformed input → the page with a 400, unknown area or a figure not computed yet → 404.
+
+    The area and quarter a user chooses are kept in the session and fill in a link that does not name them (the
+    menu's), so the choice follows the user from page to page; without a choice, ``default_period()``.
+    """
+
+    def default_period(self) -> Quarter | None:
+        """The quarter shown when none is asked for or remembered (None: the current one)."""
+        return None
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -56,12 +78,29 @@ class SelectionMixin(LoginRequiredMixin):
         self.access = access_for(request.user)
         try:
             # Every part at once: each page shows the area, quarter and indicator. UnknownArea is an Http404.
-            self.selection: Selection = parse_selection(request.GET, self.access).resolve()
+            self.selection: Selection = self.select(request)
+            remember(request.session, request.GET, self.selection)
             return super().dispatch(request, *args, **kwargs)
         except BadParameter as exc:
             return render(request, "reports/bad_request.html", {"message": str(exc)}, status=400)
         except FigureNotFound as exc:
             raise Http404(str(exc)) from None
+
+    def select(self, request) -> Selection:
+        params, from_session = with_remembered(
+            request.GET, request.session, default_period=self.default_period()
+        )
+        try:
+            return parse_selection(params, self.access).resolve()
+        except (BadParameter, UnknownArea) as exc:
+            stale = from_session & {getattr(exc, "field", "area")}
+            if not stale:
+                raise
+            forget(request.session, stale)  # remembered, but no longer valid for this user: not their error
+            params, _unused = with_remembered(
+                request.GET, request.session, default_period=self.default_period()
+            )
+            return parse_selection(params, self.access).resolve()
 
     def selection_context(self) -> dict:
         s = self.selection
@@ -141,7 +180,8 @@ class DrillView(SelectionMixin, TemplateView):
 
     template_name = "reports/drill.html"
 
-    def get_context_data(self, **kwargs):
+    def drill(self):
+        """The figure, the part asked for and its enterprises (ordered, unpaginated)."""
         s = self.selection
         part = self.request.GET.get("part", NUMERATOR)
         if part not in (NUMERATOR, DENOMINATOR):
@@ -152,6 +192,11 @@ class DrillView(SelectionMixin, TemplateView):
         else:
             figure = stored_figure(s.area, s.period, s.indicator)
             rows = drill_enterprises(s.area, s.period, s.indicator, part).order_by("name", "pk")
+        return figure, part, rows
+
+    def get_context_data(self, **kwargs):
+        s = self.selection
+        figure, part, rows = self.drill()
         page = Paginator(rows, _page_size(self.request)).get_page(self.request.GET.get("page"))
         return {
             **self.selection_context(),
@@ -162,6 +207,33 @@ class DrillView(SelectionMixin, TemplateView):
             "live": bool(s.on),
             **kwargs,
         }
+
+
+class DrillXlsxView(DrillView):
+    """The drill-through list as a workbook: every row, not one page."""
+
+    def get(self, request, *args, **kwargs):
+        s = self.selection
+        _figure, part, rows = self.drill()
+        title = f"{s.indicator.name}{_('分子名单') if part == NUMERATOR else _('分母名单')}"
+        handle = export_drill(rows, live=bool(s.on), title=title, heading=_heading(s))
+        return _download(request, handle, title, s, fallback=f"{s.indicator.code}-{part}")
+
+
+def _heading(s: Selection) -> Heading:
+    """A list download's title row: the area and the quarter (or the as-of date) the page shows."""
+    as_of = _("截至 %(day)s") % {"day": s.on.isoformat()} if s.on else s.period.label
+    return Heading(area=s.area.name, as_of=as_of, generated_at=timezone.now())
+
+
+def _download(request, handle, title: str, s: Selection, *, fallback: str) -> FileResponse:
+    """The file named like a ledger download (what, area, quarter or day), its download audited."""
+    when = s.on.isoformat() if s.on else str(s.period)
+    name = download_name(title, s.area.name, when)
+    record_event(request, "export", s.area, detail=f"{name}?{request.GET.urlencode()}")
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)
+    attachment(response, name, fallback=download_name(fallback, s.area.code, when))
+    return response
 
 
 class ChangesView(SelectionMixin, TemplateView):
@@ -181,12 +253,16 @@ class ChangesView(SelectionMixin, TemplateView):
 class WorkItemView(SelectionMixin, TemplateView):
     template_name = "reports/work_item.html"
 
-    def get_context_data(self, **kwargs):
+    def work_item(self):
         s = self.selection
         queue = work_queue(s.area, s.on) if s.on else quarter_work_queue(s.area, s.period)
         item = queue.item(self.kwargs["code"])
         if item is None:
             raise Http404(_("没有这一类待办事项。"))
+        return item
+
+    def get_context_data(self, **kwargs):
+        item = self.work_item()
         page = Paginator(item.queryset.order_by("name", "pk"), _page_size(self.request)).get_page(
             self.request.GET.get("page")
         )
@@ -197,6 +273,16 @@ class WorkItemView(SelectionMixin, TemplateView):
             "rows": page.object_list,
             **kwargs,
         }
+
+
+class WorkItemXlsxView(WorkItemView):
+    """One work-queue entry as a workbook: every row, with the page's columns."""
+
+    def get(self, request, *args, **kwargs):
+        s = self.selection
+        item = self.work_item()
+        handle = export_work_item(item, item.queryset.order_by("name", "pk"), heading=_heading(s))
+        return _download(request, handle, str(item.title), s, fallback=item.code)
 
 
 class PeriodsView(LoginRequiredMixin, View):
@@ -246,17 +332,25 @@ def _page_size(request) -> int:
 
 
 class QuarterlyMixin(SelectionMixin):
+    def default_period(self) -> Quarter:
+        return last_complete_quarter()  # a report is written about a quarter that has ended
+
     def get_report(self):
         return build_quarterly_report(self.selection.area, self.selection.period)
 
 
 class QuarterlyView(QuarterlyMixin, TemplateView):
-    """季度调研报告 as a printable page."""
+    """季度调研报告 as a printable page, with the dashboard's area and quarter selector."""
 
     template_name = "reports/quarterly.html"
 
-    def get_context_data(self, **kwargs):
-        return {**self.selection_context(), **quarterly_context(self.get_report()), **kwargs}
+    def get(self, request, *args, **kwargs):
+        try:
+            report = quarterly_context(self.get_report())
+        except FigureNotFound as exc:
+            # Still the page with its selector, so another quarter is one click away.
+            return self.render_to_response({**self.selection_context(), "missing": str(exc)}, status=404)
+        return self.render_to_response({**self.selection_context(), **report})
 
 
 class QuarterlyXlsxView(QuarterlyMixin, View):

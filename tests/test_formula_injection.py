@@ -182,8 +182,8 @@ def test_api_csv_has_no_cell_starting_like_a_formula(api, name):
 
 def test_numbers_and_dates_stay_numbers_and_dates(client, staff):
     sheet = openpyxl.load_workbook(io.BytesIO(content(client.get("/enterprises/export.xlsx")))).worksheets[0]
-    header = [c.value for c in sheet[1]]
-    established = sheet.cell(row=2, column=header.index("成立日期") + 1)
+    header = [c.value for c in sheet[2]]  # row 1: the title
+    established = sheet.cell(row=3, column=header.index("成立日期") + 1)
     assert (established.is_date, established.value) == (True, dt.datetime(2015, 1, 1))
     assert safe_csv_value(-3) == -3 and safe_csv_value(1.5) == 1.5
     assert [safe_csv_value(v) for v in ("-2.5", "-3+1", "a=1")] == ["'-2.5", "'-3+1", "a=1"]
@@ -223,8 +223,8 @@ def test_a_csv_quote_saved_into_a_workbook_imports_as_the_name(staff):
     data = export_enterprises(Enterprise.objects.filter(pk=firm.pk)).read()
     workbook = openpyxl.load_workbook(io.BytesIO(data))
     sheet = workbook.worksheets[0]
-    header = [c.value for c in sheet[1]]
-    sheet.cell(row=2, column=header.index("单位名称") + 1).value = "'=10+5"
+    header = [c.value for c in sheet[2]]  # row 1: the title
+    sheet.cell(row=3, column=header.index("单位名称") + 1).value = "'=10+5"
     buffer = io.BytesIO()
     workbook.save(buffer)
     result = run_import("enterprises", buffer.getvalue(), dry_run=True, user=staff)
@@ -287,7 +287,7 @@ def test_libreoffice_evaluates_no_payload(client, staff, tmp_path):
     assert _libreoffice_csv(soffice, tmp_path, "control", buffer.getvalue())[0] == ["15"]
 
     rows = _libreoffice_csv(soffice, tmp_path, "ledger", content(client.get("/enterprises/export.xlsx")))
-    names = [row[rows[0].index("单位名称")] for row in rows[1:]]
+    names = [row[rows[1].index("单位名称")] for row in rows[2:]]  # row 1: the title
     assert sorted(names) == sorted(as_read(p) for p in PAYLOADS)
     assert set(names) & EVALUATED == set()
 

@@ -1,10 +1,12 @@
 """Members, instructors and assignments over REST. ID numbers and phones are written in full and read back masked
-(members.rules) unless an audited ``?reveal=true`` retrieve asks (registry.api.mixins.RevealMixin); serializers
-call the rule functions and leave every write to members.services."""
+(members.rules), birth dates as the birth year (registry.masking), unless an audited ``?reveal=true`` retrieve asks
+(registry.api.mixins.RevealMixin); serializers call the rule functions and leave every write to members.services."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from members import rules
@@ -14,17 +16,61 @@ from members.models import Applicant, DevelopmentPlan, Instructor, InstructorAss
 from orgs.models import PartyOrganization
 from registry.api.serializers import (
     AreaCodeField,
+    DuplicateMessageMixin,
+    HappenedDatesMixin,
     PlainTextMixin,
     ScopedRelationsMixin,
     call_rule,
     keep_unmasked,
 )
+from registry.masking import mask_birth_date, unmasked_birth_date
 from registry.models import Enterprise
 
+BIRTH_DATE_HELP = _(
+    "出生日期。读取时脱敏为出生年份，如“1985年”（?reveal=true 查看时为完整日期，如 1985-06-01）；"
+    "写入完整日期，原样写回脱敏的出生年份表示不修改。"
+)
 
-class MemberSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSerializer):
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$", "example": "1985-06-01"},
+            {"type": "string", "pattern": r"^\d{4}年$", "example": "1985年"},
+        ],
+        "description": str(BIRTH_DATE_HELP),
+    }
+)
+class BirthDateField(serializers.DateField):
+    """A person's birth date: read as the birth year (registry.masking) unless the serializer's context has
+    ``reveal``; the masked year written back is the stored date, any other masked year a 400, never stored."""
+
+    def to_representation(self, value):
+        if not self.context.get("reveal"):  # set only by an audited ?reveal=true retrieve (RevealMixin)
+            return mask_birth_date(value)
+        return super().to_representation(value)
+
+    def to_internal_value(self, value):
+        instance = getattr(self.parent, "instance", None)
+        stored = getattr(instance, self.source, None) if instance is not None else None
+        try:
+            value = unmasked_birth_date(value, stored=stored)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return super().to_internal_value(value)
+
+
+class MemberSerializer(
+    DuplicateMessageMixin,
+    HappenedDatesMixin,
+    PlainTextMixin,
+    ScopedRelationsMixin,
+    serializers.ModelSerializer,
+):
     """The member's current (or last) state. Changing ``organization`` / ``enterprise`` / ``is_mobile`` in a PATCH
     is a dated event of their history (members.services.update_member); the ``*_since`` fields date it."""
+
+    happened_fields = ("birth_date", "joined_party_on", "joined_on")
 
     enterprise_since = serializers.DateField(
         write_only=True,
@@ -45,6 +91,7 @@ class MemberSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSe
         max_length=100,
         help_text=_("外出流动去向"),
     )
+    birth_date = BirthDateField(help_text=BIRTH_DATE_HELP)
 
     class Meta:
         model = Member
@@ -207,13 +254,18 @@ class MemberHistorySerializer(serializers.Serializer):
 # --- 发展党员: applicants, their steps, yearly plans ----------------------------------------------------------------
 
 
-class ApplicantSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSerializer):
+class ApplicantSerializer(
+    HappenedDatesMixin, PlainTextMixin, ScopedRelationsMixin, serializers.ModelSerializer
+):
     """An applicant's file. Stage dates are written with the file or, one step at a time with the rules checked
     against the record, through ``advance/``; admission (``admitted_on``) only there, as it creates the member."""
+
+    happened_fields = ("birth_date", "applied_on", "activist_on", "candidate_on")
 
     stage = serializers.ChoiceField(
         choices=Stage.choices, read_only=True, help_text=_("当前阶段（由各阶段日期和终止日期得出）")
     )
+    birth_date = BirthDateField(help_text=BIRTH_DATE_HELP)
 
     class Meta:
         model = Applicant
@@ -264,7 +316,8 @@ class ApplicantSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.Mode
         return data
 
 
-class ApplicantAdvanceSerializer(serializers.Serializer):
+class ApplicantAdvanceSerializer(HappenedDatesMixin, serializers.Serializer):
+    happened_fields = ("on",)
     stage = serializers.ChoiceField(
         choices=[(stage.value, stage.label) for stage in STAGE_ORDER[1:]],
         help_text=_("进入的阶段：只能是下一个阶段"),

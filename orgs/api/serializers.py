@@ -7,7 +7,13 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from orgs.models import OrganizationLink, PartyOrganization
-from registry.api.serializers import AreaCodeField, PlainTextMixin, ScopedRelationsMixin
+from registry.api.serializers import (
+    AreaCodeField,
+    DuplicateMessageMixin,
+    HappenedDatesMixin,
+    PlainTextMixin,
+    ScopedRelationsMixin,
+)
 from registry.models import Enterprise
 
 
@@ -18,7 +24,14 @@ class CoveredEnterpriseField(serializers.PrimaryKeyRelatedField):
         return value.enterprise_id if isinstance(value, OrganizationLink) else value.pk
 
 
-class OrganizationSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSerializer):
+class OrganizationSerializer(
+    DuplicateMessageMixin,
+    HappenedDatesMixin,
+    PlainTextMixin,
+    ScopedRelationsMixin,
+    serializers.ModelSerializer,
+):
+    happened_fields = ("founded_on",)
     area = AreaCodeField(help_text=_("区域代码"))
     enterprises = CoveredEnterpriseField(
         many=True,

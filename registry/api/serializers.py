@@ -3,6 +3,9 @@ through registry.services (the viewsets call them)."""
 
 from __future__ import annotations
 
+import copy
+
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +16,7 @@ from registry.access import access_for
 from registry.choices import CoverageState
 from registry.masking import unmasked
 from registry.models import Area, Enterprise
-from registry.validators import PlainTextValidator, check_text
+from registry.validators import NotFutureValidator, PlainTextValidator, check_text, duplicate_error
 
 INT_MAX = 2**31 - 1  # the largest value every supported database stores in an integer column
 
@@ -66,6 +69,43 @@ class PlainTextMixin:
         return fields
 
 
+class HappenedDatesMixin:
+    """The dates of things that have happened (``happened_fields``: 成立, 入党, 递交申请…) cannot be after today
+    (registry.rules.check_not_future, the check forms and imports make too)."""
+
+    happened_fields: tuple[str, ...] = ()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in self.happened_fields:
+            field = fields.get(name)
+            if field is not None and not field.read_only:
+                field.validators = [*field.validators, NotFutureValidator()]
+        return fields
+
+
+class DuplicateMessageMixin:
+    """A credit code, ID number or organisation name already registered is a 400 on that field naming the record
+    that holds it and its id ("统一社会信用代码 91… 已登记为「某某公司」（编号 12）。", registry.validators), the
+    same text a create that loses a race for the value gets from the service."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        candidate = copy.copy(self.instance) if self.instance is not None else model()
+        for name, value in attrs.items():
+            try:
+                field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if field.concrete:
+                setattr(candidate, field.name, value)
+        error = duplicate_error(candidate)
+        if error is not None:
+            raise serializers.ValidationError(error.message_dict)
+        return attrs
+
+
 class AreaCodeField(serializers.SlugRelatedField):
     """An area given and shown by its code."""
 
@@ -94,7 +134,14 @@ class AreaSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSeri
         return parent
 
 
-class EnterpriseSerializer(PlainTextMixin, ScopedRelationsMixin, serializers.ModelSerializer):
+class EnterpriseSerializer(
+    DuplicateMessageMixin,
+    HappenedDatesMixin,
+    PlainTextMixin,
+    ScopedRelationsMixin,
+    serializers.ModelSerializer,
+):
+    happened_fields = ("established_on",)
     area = AreaCodeField(help_text=_("区域代码"))
     above_scale = serializers.BooleanField(
         source="is_above_scale",

@@ -29,6 +29,13 @@ class TokenView(APIView):
     throttle_classes = [LoginThrottle]
 
     @extend_schema(
+        summary="获取接口令牌",
+        description=(
+            "用账号和密码换取令牌，之后每个请求都带上请求头 `Authorization: Token <令牌>`。"
+            "令牌有有效期（默认 30 天）；修改密码或停用账号后原令牌失效，需重新获取。"
+            "账号或密码错误返回 400；连续输错多次后暂时锁定，返回 429。\n\n"
+            '请求示例：`{"username": "zhangsan", "password": "••••••"}`，返回 `{"token": "3f1c…"}`。'
+        ),
         request=inline_serializer(
             "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
         ),

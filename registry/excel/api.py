@@ -24,7 +24,13 @@ from .importer import KINDS, preflight, run_import
 from .sheets import XLSX_CONTENT_TYPE, template_workbook
 
 # URLs load after every AppConfig.ready(), so the registered kinds are known here.
-KIND = OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=sorted(KINDS), description=" | ".join(KINDS))
+KIND = OpenApiParameter(
+    "kind",
+    str,
+    OpenApiParameter.PATH,
+    enum=sorted(KINDS),
+    description="导入类别：" + "、".join(f"`{name}` {kind.title}" for name, kind in KINDS.items()),
+)
 RESULT = inline_serializer(
     "ImportResult",
     {
@@ -76,7 +82,15 @@ def job_data(job: ImportJob) -> dict:
 class ImportTemplateView(APIView):
     """The import template of ``kind``: Chinese headers, one example row and a 填写说明 sheet."""
 
-    @extend_schema(parameters=[KIND], responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY})
+    @extend_schema(
+        summary="下载导入模板",
+        description=(
+            "某一类数据的 Excel 导入模板：中文表头、一行示例和“填写说明”工作表。"
+            "按模板填写后用 `POST /api/v1/imports/{kind}/` 上传。"
+        ),
+        parameters=[KIND],
+        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+    )
     def get(self, request, kind: str):
         definition = KINDS[kind_or_404(kind)]
         response = HttpResponse(template_workbook(definition), content_type=XLSX_CONTENT_TYPE)
@@ -94,6 +108,15 @@ class ImportView(AuditActorMixin, APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
+        summary="导入 Excel",
+        description=(
+            "上传 .xlsx 文件（multipart 字段 `file`）。`dry_run=true`（默认）只校验、不写入，返回每一行将新增、"
+            "修改还是不变，以及各字段的变化；`dry_run=false` 校验通过后写入。任何一行有错时返回 400，"
+            "列出全部问题（行号、列、说明），不写入任何内容。文件较大时转为后台任务，返回 202 和任务，"
+            "用 `GET /api/v1/imports/jobs/{id}/` 查询进度和结果。需要写入权限（只读角色返回 403）。\n\n"
+            "请求示例：\n\n```\ncurl -H 'Authorization: Token <令牌>' -F file=@单位台账.xlsx -F dry_run=true \\\n"
+            "     https://<服务器>/api/v1/imports/enterprises/\n```"
+        ),
         parameters=[KIND],
         request={
             "multipart/form-data": inline_serializer(
@@ -105,8 +128,10 @@ class ImportView(AuditActorMixin, APIView):
             200: RESULT,
             202: JOB,
             # Either the result with its row errors or, before any row is read, field errors ({"file": [...]}).
-            400: OpenApiResponse(OpenApiTypes.OBJECT, description="every problem, nothing written"),
-            403: OpenApiResponse(description="no write access"),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="文件或数据有误：列出全部问题，未写入任何内容"
+            ),
+            403: OpenApiResponse(description="当前账号没有导入（写入）权限"),
         },
     )
     def post(self, request, kind: str):
@@ -135,7 +160,14 @@ class ImportView(AuditActorMixin, APIView):
 class ImportJobView(APIView):
     """A queued import's status, progress (0–100) and, when done, its result."""
 
-    @extend_schema(responses=JOB)
+    @extend_schema(
+        summary="导入任务进度",
+        description=(
+            "后台导入任务的状态和进度（0–100）；完成后 `result` 为导入结果，格式同直接导入的返回。"
+            "只能查看本人提交的任务（系统管理员可查看全部）。"
+        ),
+        responses=JOB,
+    )
     def get(self, request, pk: int):
         job = ImportJob.objects.filter(pk=pk).first()
         if job is None or (job.created_by_id != request.user.pk and not access_for(request.user).is_admin):

@@ -18,7 +18,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from openpyxl.cell import WriteOnlyCell
 
-from registry.rules import normalize_code, normalize_text
+from registry.rules import check_not_future, normalize_code, normalize_text
 from registry.validators import check_text
 
 _TEXT_DATE = re.compile(r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?$")
@@ -131,6 +131,12 @@ def parse_date(value: Any) -> dt.date:
     )
 
 
+def parse_past_date(value: Any) -> dt.date:
+    """A date of something that has happened (成立, 入党, 递交申请…): refused when after today, as forms and the API
+    refuse it (registry.rules.check_not_future)."""
+    return check_not_future(parse_date(value))
+
+
 def parse_int(value: Any) -> int:
     if isinstance(value, bool):
         raise ValidationError(_("应为整数。"))
@@ -215,7 +221,7 @@ class Column:
 
     @property
     def is_date(self) -> bool:
-        return self.parse is parse_date
+        return self.parse in (parse_date, parse_past_date)
 
     def display(self, value: Any) -> str:
         """A value as text for the dry-run diff."""

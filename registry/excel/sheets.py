@@ -1,5 +1,6 @@
-"""Reading and writing sheets: the upload's checks, its rows keyed by field, the write-only ledger and the
-import template.
+"""Reading and writing sheets: the upload's checks, its rows keyed by field (the header found under a title row),
+the write-only ledger, the import template, and the print layout every downloaded sheet shares
+(:func:`apply_print_layout`: title row with area and day, frozen header repeated on each page, A4 one page wide).
 
 Opening an uploaded file is defensive: size, CFB (encrypted or legacy .xls), zip declared sizes and ratios are
 checked before openpyxl parses anything, and openpyxl parses XML through defusedxml (entity declarations refused).
@@ -10,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import itertools
 import math
 import re
 import tempfile
+import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -25,7 +28,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from registry.rules import normalize_text
 
@@ -47,6 +52,119 @@ class BadFile(Exception):
         self.message = message
 
 
+# ---------------------------------------------------------------- print layout ----
+# Every sheet a user downloads prints the same way: a title row naming the sheet, the area, the day or quarter and
+# when the file was made; the header under it, frozen and repeated on every printed page; A4 landscape, one page
+# wide. Import templates keep their header in row 1 (users fill them in); the importer finds the header either way.
+
+TITLE_FONT = Font(bold=True, size=14)
+HEADER_FONT = Font(bold=True)
+HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
+WRAP = Alignment(vertical="top", wrap_text=True)
+LINE_HEIGHT = 16  # points a wrapped line of 11 pt Chinese text takes
+MAX_HEADER_WIDTH = 30  # a longer header wraps instead of widening its column further
+HEADER_SEARCH_ROWS = 5  # the importer looks for the header among the first rows (a title row may come first)
+
+
+@dataclass(frozen=True)
+class Heading:
+    """What a downloaded sheet's title row says besides its title: the area, the day or quarter, and when."""
+
+    area: str = ""  # the area's name; empty: the whole registry
+    as_of: str = ""  # "截至 2025-06-30", "2025年第三季度"…; empty: today
+    generated_at: dt.datetime | None = None  # empty: now
+
+    def line(self, title: str) -> str:
+        """The title row's text, e.g. ``未覆盖规上企业　区域：开发区　截至 2025-06-30　生成时间：2025-07-01 09:30``."""
+        generated = timezone.localtime(self.generated_at or timezone.now())
+        as_of = self.as_of or _("截至 %(day)s") % {"day": f"{timezone.localdate():%Y-%m-%d}"}
+        parts = [
+            title,
+            _("区域：%(area)s") % {"area": self.area or _("全部区域")},
+            as_of,
+            _("生成时间：%(at)s") % {"at": f"{generated:%Y-%m-%d %H:%M}"},
+        ]
+        return "\u3000".join(parts)
+
+
+def display_width(text: Any) -> int:
+    """Columns a text takes in a spreadsheet: a Chinese (wide) character counts two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text or ""))
+
+
+def wrapped_height(text: Any, width: float) -> float:
+    """The height in points of a row whose wrapping cell ``width`` columns wide holds ``text``."""
+    lines = sum(max(1, math.ceil(display_width(line) / max(width - 1, 1))) for line in str(text).split("\n"))
+    return LINE_HEIGHT * lines + 4
+
+
+def set_page(sheet, *, landscape: bool = True) -> None:
+    """A4, one page wide and as many pages tall as needed, narrow margins, "第 n 页，共 m 页" in the footer.
+
+    Works on write-only sheets too (page setup is written after the rows)."""
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.print_options.horizontalCentered = True
+    sheet.oddFooter.center.text = _("第 &P 页，共 &N 页")
+
+
+def _merge(sheet, ref: str) -> None:
+    if isinstance(sheet, Worksheet):
+        sheet.merge_cells(ref)
+    else:  # write-only: the ranges are written after the rows
+        sheet.merged_cells.add(ref)
+
+
+def apply_print_layout(
+    sheet,
+    *,
+    title: str,
+    headers: Sequence[str],
+    widths: Sequence[float] = (),
+    heading: Heading | None = None,
+    landscape: bool = True,
+) -> int:
+    """Lay out a fresh (empty) sheet for printing and write its title row and header row; returns the header's
+    row number, so the data starts on the row after it.
+
+    Row 1 is ``heading.line(title)`` across every column; row 2 holds ``headers`` in bold, wrapped. The panes are
+    frozen under the header, rows 1–2 print on every page, and each column is ``widths[i]`` wide (14 when not
+    given), widened to fit its header up to 30 (a longer header wraps). Use it for every sheet a user downloads
+    (ledgers, report sections, drill-through lists); write the data rows with ``sheet.append`` afterwards."""
+    heading = heading or Heading()
+    fitted = []
+    for index, header in enumerate(headers):
+        given = widths[index] if index < len(widths) else 14
+        fitted.append(max(given, min(display_width(header) + 2, MAX_HEADER_WIDTH)))
+        sheet.column_dimensions[get_column_letter(index + 1)].width = fitted[-1]
+    set_page(sheet, landscape=landscape)
+    sheet.freeze_panes = "A3"  # before any row: a write-only sheet writes its view first
+    sheet.print_title_rows = "1:2"
+    text = heading.line(title)
+    sheet.row_dimensions[1].height = max(24, wrapped_height(text, sum(fitted) or 60) * TITLE_FONT.size / 11)
+    sheet.row_dimensions[2].height = max(
+        [20] + [wrapped_height(h, w) for h, w in zip(headers, fitted, strict=True)]
+    )
+    if isinstance(sheet, Worksheet):  # a normal sheet: style the cells after writing them
+        sheet.append(safe_row(sheet, [text]))
+        sheet.append(safe_row(sheet, headers))
+        for cell in sheet[1]:
+            cell.font, cell.alignment = TITLE_FONT, WRAP
+        for cell in sheet[2]:
+            cell.font, cell.alignment = HEADER_FONT, HEADER_ALIGNMENT
+    else:
+        sheet.append([safe_cell(sheet, text, font=TITLE_FONT, alignment=WRAP)])
+        sheet.append([safe_cell(sheet, h, font=HEADER_FONT, alignment=HEADER_ALIGNMENT) for h in headers])
+    if len(headers) > 1:
+        _merge(sheet, f"A1:{get_column_letter(len(headers))}1")
+    return 2
+
+
 # ---------------------------------------------------------------- writing ----
 
 
@@ -56,13 +174,33 @@ def cell_value(column: Column, value: Any) -> Any:
     return value if isinstance(value, dt.date) else column.format(value)
 
 
-def write_sheet(workbook, kind: Kind, rows: Iterator[dict[str, Any]], *, title: str | None = None) -> None:
-    """Append a write-only sheet: frozen header, column widths, dates as real dates (yyyy-mm-dd)."""
+def write_sheet(
+    workbook,
+    kind: Kind,
+    rows: Iterator[dict[str, Any]],
+    *,
+    title: str | None = None,
+    heading: Heading | None = None,
+    title_row: bool = True,
+) -> None:
+    """Append a write-only sheet: dates as real dates (yyyy-mm-dd) and, for a download, the print layout of
+    :func:`apply_print_layout` (title row, frozen header repeated on every page, A4 landscape one page wide).
+
+    ``title_row=False`` (the import template): the header in row 1, frozen, nothing above it."""
     sheet = workbook.create_sheet(title or kind.title)
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(kind.columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.append(safe_row(sheet, (c.header for c in kind.columns)))
+    if title_row:
+        apply_print_layout(
+            sheet,
+            title=title or kind.title,
+            headers=[c.header for c in kind.columns],
+            widths=[c.width for c in kind.columns],
+            heading=heading,
+        )
+    else:
+        sheet.freeze_panes = "A2"
+        for index, column in enumerate(kind.columns, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = column.width
+        sheet.append(safe_row(sheet, (c.header for c in kind.columns)))
     formats = [DATE_FORMAT if c.is_date else None for c in kind.columns]
     for values in rows:
         out = []
@@ -72,11 +210,15 @@ def write_sheet(workbook, kind: Kind, rows: Iterator[dict[str, Any]], *, title: 
         sheet.append(out)
 
 
-def save_workbook(sheets: Iterable[tuple[Kind, Iterator[dict], str | None]]) -> IO[bytes]:
-    """A write-only workbook of ``(kind, rows, title)`` sheets in a temporary file (memory stays flat), rewound."""
+def save_workbook(
+    sheets: Iterable[tuple[Kind, Iterator[dict], str | None]], *, heading: Heading | None = None
+) -> IO[bytes]:
+    """A write-only workbook of ``(kind, rows, title)`` sheets in a temporary file (memory stays flat), rewound.
+
+    Every sheet gets the print layout and a title row saying ``heading`` (area, day, when generated)."""
     workbook = openpyxl.Workbook(write_only=True)
     for kind, rows, title in sheets:
-        write_sheet(workbook, kind, rows, title=title)
+        write_sheet(workbook, kind, rows, title=title, heading=heading)
     handle = tempfile.TemporaryFile()  # noqa: SIM115 — returned open; FileResponse closes it
     workbook.save(handle)
     handle.seek(0)
@@ -84,14 +226,14 @@ def save_workbook(sheets: Iterable[tuple[Kind, Iterator[dict], str | None]]) -> 
 
 
 def template_workbook(kind: Kind) -> bytes:
-    """The import template: the data sheet with one example row, and a 填写说明 sheet."""
+    """The import template: the data sheet with one example row (header in row 1), and a 填写说明 sheet."""
     workbook = openpyxl.Workbook(write_only=True)
     columns = kind.importable
     example = {c.field: c.example for c in columns}
     # An example is already the text a user types into the cell ("否", a credit code), not a stored value:
     # formatting it again iterated a code string ("9、1、4…") and turned the truthy "否" into "是".
     as_typed = tuple(dataclasses.replace(c, format=format_plain) for c in columns)
-    write_sheet(workbook, Kind(kind.name, kind.title, as_typed, kind.key), iter([example]))
+    write_sheet(workbook, Kind(kind.name, kind.title, as_typed, kind.key), iter([example]), title_row=False)
     notes = workbook.create_sheet(_("填写说明"))
     notes.column_dimensions["A"].width = 22
     notes.column_dimensions["B"].width = 8
@@ -252,25 +394,40 @@ def read_sheet(data: bytes, kind: Kind) -> Sheet:
         ) from exc
 
 
-def _read_rows(workbook, kind: Kind) -> Sheet:
-    sheet = workbook[kind.title] if kind.title in workbook.sheetnames else workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
+def _header_positions(kind: Kind, cells) -> list[tuple[int, Column]]:
+    """(cell index, column) of each importable column a row names, the first of a repeated header winning."""
     by_header = {normalize_text(c.header): c for c in kind.columns}  # NFKC: （） and () match
     positions: list[tuple[int, Column]] = []
     seen = set()
-    for index, cell in enumerate(header or ()):
-        column = by_header.get(normalize_text(cell))
+    for index, cell in enumerate(cells or ()):
+        column = by_header.get(normalize_text(cell)) if isinstance(cell, str) else None
         if column is not None and column.importable and column.header not in seen:
             positions.append((index, column))
             seen.add(column.header)
+    return positions
+
+
+def _read_rows(workbook, kind: Kind) -> Sheet:
+    sheet = workbook[kind.title] if kind.title in workbook.sheetnames else workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    # The header is the row among the first few naming the most columns: row 1 in a template, row 2 in a
+    # downloaded ledger (its title row comes first). Rows above the header are not data.
+    head = [row for _n, row in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
+    found = [_header_positions(kind, row) for row in head]
+    header_index = max(range(len(head)), key=lambda i: (len(found[i]), -i), default=0)
+    positions = found[header_index] if head else []
+    seen = {c.header for _i, c in positions}
     missing = [c.header for c in kind.importable if c.required and c.header not in seen]
     if missing:
-        raise BadFile(_("第 1 行缺少必填列：%(cols)s。请使用导入模板。") % {"cols": "、".join(missing)})
+        raise BadFile(
+            _("第 %(row)s 行缺少必填列：%(cols)s。请使用导入模板。")
+            % {"row": header_index + 1, "cols": "、".join(missing)}
+        )
+    rows = itertools.chain(head[header_index + 1 :], rows)
     width = max(i for i, _c in positions) + 1
     max_rows = settings.IMPORT_MAX_ROWS
     out: list[tuple[int, dict[str, Any]]] = []
-    number = 1
+    number = header_index + 1
     for row in rows:
         number += 1
         if number > 2 * max_rows + 1000:  # a sheet padded with empty rows: stop reading

@@ -7,6 +7,9 @@ page polls its progress with htmx and shows the dry-run diff with a confirm butt
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -23,32 +26,67 @@ from registry.models import ImportJob
 from registry.tasks import start_job
 
 from .importer import KINDS
-from .sheets import XLSX_CONTENT_TYPE
+from .sheets import XLSX_CONTENT_TYPE, Heading
+
+_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def attachment(response, filename: str, *, fallback: str) -> None:
+    """Content-Disposition of a download: the Chinese name as RFC 5987 ``filename*`` (UTF-8, percent-encoded)
+    and an ASCII ``filename`` for clients that read only that one."""
+    ascii_name = fallback.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "")
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    )
+
+
+def download_name(*parts: str, extension: str = "xlsx") -> str:
+    """A download's file name from its parts (what, area, day), without characters file systems refuse."""
+    text = "-".join(p for p in (_UNSAFE_IN_NAME.sub("", str(part)).strip() for part in parts) if p)
+    return f"{text}.{extension}"
 
 
 class ExportView(LoginRequiredMixin, View):
-    """GET with the list page's query string → the filtered, scoped ledger as .xlsx."""
+    """GET with the list page's query string → the filtered, scoped ledger as .xlsx.
+
+    The file is named after the ledger, its area and the day. ``self.heading`` (set before ``write`` is called)
+    is what the sheets' title row says: pass it on (``export_…(queryset, heading=self.heading)``). The area is
+    the list's ``?area=`` filter (``rows`` sets ``self.filtered_area``), else the user's own."""
 
     filterset_class: type
     model: type
     filename: str
+    heading: Heading
+    filtered_area = None  # the Area the list is filtered to, if any
 
     def rows(self, request):
         queryset = self.model.objects.restrict(access_for(request.user))
         filterset = self.filterset_class(request.GET or None, queryset=queryset, request=request)
         if filterset.is_bound and not filterset.is_valid():
             return queryset.none()
+        self.filtered_area = getattr(filterset.form, "cleaned_data", {}).get("area")
         return filterset.qs
 
     def write(self, queryset):
         """The workbook of ``queryset`` as an open file (the app's ``export_*`` function)."""
         raise NotImplementedError
 
+    def get_heading(self, request, area) -> Heading:
+        """The title rows' area and day; a view whose rows cover a period says so by overriding this."""
+        return Heading(area=area.name if area else "", generated_at=timezone.now())
+
     def get(self, request):
-        handle = self.write(self.rows(request))
-        name = f"{self.filename}-{timezone.localdate():%Y%m%d}.xlsx"
+        queryset = self.rows(request)
+        area = self.filtered_area or access_for(request.user).area
+        self.heading = self.get_heading(request, area)
+        handle = self.write(queryset)
+        today = f"{timezone.localdate():%Y%m%d}"
+        name = download_name(self.filename, area.name if area else _("全部区域"), today)
         record_event(request, "export", detail=f"{name}?{request.GET.urlencode()}")
-        return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)
+        response = FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)
+        url_name = request.resolver_match.url_name if request.resolver_match else "export"
+        attachment(response, name, fallback=download_name(url_name, area.code if area else "all", today))
+        return response
 
 
 # ---------------------------------------------------------------- import pages ----

@@ -68,7 +68,18 @@ class DevelopmentSerializer(serializers.Serializer):
 class DevelopmentView(SelectionMixin, APIView):
     """The year's plan, admissions and people at each stage over the area's subtree (outside it: 404)."""
 
-    @extend_schema(parameters=[AREA, YEAR], responses=DevelopmentSerializer)
+    @extend_schema(
+        summary="发展党员计划完成情况",
+        description=(
+            "一个区域（含全部下级区域）一年的发展党员指导性计划、已接收的预备党员人数和完成率，"
+            "以及年末（当年为今天）处在各阶段的人数：入党申请人、入党积极分子、发展对象。\n\n"
+            "请求示例：\n\n```\nGET /api/v1/development/?area=KFQ&year=2025\n```\n\n"
+            '返回示例：`{"area": "KFQ", "year": 2025, "planned": 33, "admitted": 17, "percent": "51.5", '
+            '"applicants": 64, "activists": 41, "candidates": 19}`'
+        ),
+        parameters=[AREA, YEAR],
+        responses=DevelopmentSerializer,
+    )
     def get(self, request):
         year = parse_year(request.query_params.get("year"))
         figures = development_figures(self.selection.area, year)

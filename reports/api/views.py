@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import F
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, renderers
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
@@ -38,11 +38,83 @@ from .serializers import (
     SeriesPointSerializer,
 )
 
-AREA = OpenApiParameter("area", str, description="area code (default: the top area)")
-PERIOD = OpenApiParameter("period", str, description="quarter such as 2025Q3 (default: the current quarter)")
-DATE = OpenApiParameter("date", OpenApiTypes.DATE, description="an as-of date instead of a period")
-INDICATOR = OpenApiParameter("indicator", str, description="indicator code (default: the headline)")
-PART = OpenApiParameter("part", str, enum=[NUMERATOR, DENOMINATOR], description="drill-through part")
+# What an API client reads in the documentation (/api/docs/): Chinese, with examples.
+AREA = OpenApiParameter(
+    "area",
+    str,
+    description="区域代码，如 `KFQ`；统计该区域及其全部下级区域。不填为本人所在区域（系统管理员为顶级区域）。"
+    "本人范围之外的区域返回 404。",
+)
+PERIOD = OpenApiParameter("period", str, description="季度，如 `2025Q3`；不填为当前季度。")
+DATE = OpenApiParameter(
+    "date",
+    OpenApiTypes.DATE,
+    description="统计日期，如 `2025-08-15`：按该日的登记数据实时计算，代替 period（给出 date 时不看 period）。",
+)
+INDICATOR = OpenApiParameter(
+    "indicator",
+    str,
+    description="指标代码，如 `work-coverage-above-scale`，全部指标见 `GET /api/v1/coverage/indicators/`；"
+    "不填为首要指标 `org-coverage-above-scale`（规模以上非公企业党组织覆盖率）。",
+)
+PART = OpenApiParameter(
+    "part",
+    str,
+    enum=[NUMERATOR, DENOMINATOR],
+    description="`numerator`（默认）：计入分子的单位，即已覆盖的；`denominator`：计入分母的全部单位。",
+)
+
+COVERAGE_EXAMPLE = OpenApiExample(
+    "开发区 2025 年第三季度",
+    value={
+        "area": "KFQ",
+        "period": "2025Q3",
+        "as_of": "2025-09-30",
+        "indicator": "org-coverage-above-scale",
+        "numerator": 35,
+        "denominator": 68,
+        "percent": "51.5",
+        "computed_at": "2025-10-08T02:00:05+08:00",
+        "frozen": True,
+        "breakdown": {"single": 20, "joint": 15, "work": 21, "none": 12},
+        "members": {
+            "total": 508,
+            "full": 471,
+            "probationary": 37,
+            "female": 196,
+            "minority": 12,
+            "college_or_above": 402,
+            "under_35": 187,
+            "mobile": 9,
+        },
+    },
+    response_only=True,
+)
+# A list's example is one item: drf-spectacular shows it as a page of results.
+SERIES_EXAMPLE = OpenApiExample(
+    "开发区 2025 年第三季度",
+    value={
+        "period": "2025Q3",
+        "as_of": "2025-09-30",
+        "numerator": 35,
+        "denominator": 68,
+        "percent": "51.5",
+        "computed_at": "2025-10-08T02:00:05+08:00",
+    },
+    response_only=True,
+)
+DRILL_EXAMPLE = OpenApiExample(
+    "计入分子的一个单位",
+    value={
+        "id": 1042,
+        "name": "杭州云帆科技有限公司",
+        "credit_code": "91330106MA2CFWXK3D",
+        "category": "enterprise",
+        "area": "P01",
+        "coverage": "single",
+    },
+    response_only=True,
+)
 
 
 class SelectionMixin:
@@ -68,7 +140,21 @@ class CoverageView(SelectionMixin, APIView):
     reports/figures.py for the bounds); each cached figure keeps its area, so the asking user's scope is checked
     on every request. As-of answers (``date=``) are always live."""
 
-    @extend_schema(parameters=[AREA, PERIOD, DATE, INDICATOR], responses=FigureSerializer)
+    @extend_schema(
+        summary="覆盖率（含分子、分母）",
+        description=(
+            "一个区域（含全部下级区域）某季度的一项覆盖指标：分子、分母、百分数，各覆盖状态的单位数，"
+            "以及党员人数。\n\n"
+            "季度数字是季末（如 2025Q3 为 9 月 30 日）的统计结果，数据修改后自动重算；季度关账后 `frozen` 为 true，"
+            "数字不再变化。该季度尚未统计时返回 404。给出 `date` 则按该日的登记数据实时计算，`period` 为 null。\n\n"
+            "请求示例：\n\n"
+            "```\nGET /api/v1/coverage/?area=KFQ&period=2025Q3\nAuthorization: Token <令牌>\n```\n\n"
+            "返回示例见下方：35 / 68 = 51.5%。加 `&format=xlsx` 下载为 Excel。"
+        ),
+        parameters=[AREA, PERIOD, DATE, INDICATOR],
+        responses=FigureSerializer,
+        examples=[COVERAGE_EXAMPLE],
+    )
     def get(self, request):
         s, params = self.selection, request.query_params
         if s.on:
@@ -95,6 +181,14 @@ def _plain(data):
     return {k: _plain(v) for k, v in data.items()} if isinstance(data, dict) else data
 
 
+@extend_schema(
+    summary="统计指标",
+    description=(
+        "可以查询的覆盖指标：代码、名称、统计范围（分母：规模以上非公企业、非公企业、社会组织、两新组织）、"
+        "分子条件（党组织覆盖、单独组建、党的工作覆盖）、小数位数和政策依据。"
+        "`is_headline` 为 true 的是首要指标，其他统计接口不填 `indicator` 时即用它。"
+    ),
+)
 class IndicatorListView(generics.ListAPIView):
     queryset = Indicator.objects.all()
     serializer_class = IndicatorSerializer
@@ -107,7 +201,16 @@ class SeriesView(SelectionMixin, generics.ListAPIView):
     serializer_class = SeriesPointSerializer
     filter_backends: list = []
 
-    @extend_schema(parameters=[AREA, INDICATOR])
+    @extend_schema(
+        summary="覆盖率季度走势",
+        description=(
+            "一个区域一项指标已统计的各个季度，按季度先后排列，每季度给出分子、分母和百分数，用于画走势图。"
+            "`period` 和 `date` 在此不起作用。\n\n"
+            "请求示例：\n\n```\nGET /api/v1/coverage/series/?area=KFQ&indicator=org-coverage-above-scale\n```"
+        ),
+        parameters=[AREA, INDICATOR],
+        examples=[SERIES_EXAMPLE],
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -126,7 +229,19 @@ class DrillView(SelectionMixin, generics.ListAPIView):
     serializer_class = DrillEnterpriseSerializer
     filter_backends: list = []
 
-    @extend_schema(parameters=[AREA, PERIOD, DATE, INDICATOR, PART])
+    @extend_schema(
+        summary="计入统计的单位（穿透查询）",
+        description=(
+            "一个覆盖率背后的单位名单：`part=numerator`（默认）为计入分子的、已覆盖的单位，"
+            "`part=denominator` 为计入分母的全部单位，与 `GET /api/v1/coverage/` 的同一组参数一一对应，"
+            "名单的条数（`count`）就是分子或分母。`coverage` 为该单位在统计日的覆盖状态：single 单独组建、"
+            "joint 联合组建、work 工作覆盖、none 未覆盖。按单位名称排列。\n\n"
+            "请求示例（开发区 2025 年第三季度未覆盖和已覆盖的全部规上企业，下载为 Excel）：\n\n"
+            "```\nGET /api/v1/coverage/enterprises/?area=KFQ&period=2025Q3&part=denominator&format=xlsx\n```"
+        ),
+        parameters=[AREA, PERIOD, DATE, INDICATOR, PART],
+        examples=[DRILL_EXAMPLE],
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -161,7 +276,22 @@ class QuarterlyReportView(SelectionMixin, APIView):
     content_negotiation_class = FileNegotiation
 
     @extend_schema(
-        parameters=[AREA, PERIOD, OpenApiParameter("format", str, enum=["xlsx", "html"])],
+        summary="季度调研报告",
+        description=(
+            "一个区域一个季度的“两新”组织党建工作调研报告：`format=xlsx`（默认）下载 Excel 工作簿"
+            "（汇总说明、分项统计表和图表），`format=html` 返回可直接打印的网页。报告基于该季度已统计的数字。\n\n"
+            "请求示例：\n\n```\nGET /api/v1/reports/quarterly/?area=KFQ&period=2025Q3&format=xlsx\n```"
+        ),
+        parameters=[
+            AREA,
+            PERIOD,
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["xlsx", "html"],
+                description="`xlsx`（默认）：Excel 工作簿；`html`：打印用网页。",
+            ),
+        ],
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
     def get(self, request):

@@ -8,6 +8,8 @@ BAR_HEIGHT = 22
 BAR_GAP = 8
 LABEL_WIDTH = 140
 PLOT_WIDTH = 360
+AXIS_LABEL_WIDTH = 24  # the line chart's extra left margin for its y-axis labels
+VALUE_LABEL_HALF_WIDTH = 18  # half of "100.0" at the charts' 12px
 
 
 def bar_chart(rows: list[dict], *, label_key: str = "label") -> dict:
@@ -41,14 +43,18 @@ def bar_chart(rows: list[dict], *, label_key: str = "label") -> dict:
 
 
 def line_chart(points: list[dict], *, width: int = 560, height: int = 200, pad: int = 32) -> dict:
-    """A trend of percentages over quarters: y from 0 to 100, one point a quarter."""
+    """A trend of percentages over quarters: y from 0 to 100, one point a quarter.
+
+    The y-axis labels (100%, 50%) sit in a margin of their own, right-aligned clear of the first point, whose
+    value label is centred on it: with both at the left edge, "50%" overlapped a first value near 50."""
     n = len(points)
-    step = (width - 2 * pad) / max(1, n - 1)
+    left = pad + AXIS_LABEL_WIDTH
+    step = (width - left - pad) / max(1, n - 1)
     out = []
     for i, point in enumerate(points):
         value = point.get("percent")
         v = float(value if value is not None else Decimal(0))
-        x = pad + i * step if n > 1 else width / 2
+        x = left + i * step if n > 1 else (left + width - pad) / 2
         y = height - pad - v / 100 * (height - 2 * pad)
         out.append({**point, "x": round(x, 1), "y": round(y, 1), "label_y": round(y - 8, 1)})
     return {
@@ -60,6 +66,7 @@ def line_chart(points: list[dict], *, width: int = 560, height: int = 200, pad: 
         "top": pad,
         "axis_label_y": height - pad + 16,
         "mid": round(height - pad - 0.5 * (height - 2 * pad), 1),
-        "left": pad,
+        "left": left,
+        "axis_label_x": left - VALUE_LABEL_HALF_WIDTH - 4,
         "right": width - pad,
     }

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import gettext as _
 
 from registry.choices import CoverageState
 from registry.numbers import format_percent
@@ -22,24 +23,35 @@ def share(figures, name: str) -> str:
 
 
 @register.filter
+def percent(value) -> str:
+    """A rate with its sign: 51.5 → "51.5%", 0.0 → "0.0%"; "—" only when there is no population (None, 0/0).
+
+    ``default`` cannot do this: a zero rate is falsy, so ``|default:"—"`` turned 0/1 into "—"."""
+    return format_percent(value)
+
+
+@register.filter
 def delta(now: int, before: int) -> str:
-    """A count's change in words: 增加3 / 减少2 / 持平."""
-    diff = (now or 0) - (before or 0)
+    """A count's change in words, followed in the text by its unit: 增加3 / 减少2 / 持平，共35 / 仍为0."""
+    now, before = now or 0, before or 0
+    diff = now - before
     if diff > 0:
-        return f"增加{diff}"
+        return _("增加%(n)s") % {"n": diff}
     if diff < 0:
-        return f"减少{-diff}"
-    return "持平，共"
+        return _("减少%(n)s") % {"n": -diff}
+    if now == 0:
+        return _("仍为%(n)s") % {"n": now}
+    return _("持平，共%(n)s") % {"n": now}
 
 
 @register.filter
 def pp_delta(now, before) -> str:
     """A percentage's change in percentage points."""
     if now is None or before is None:
-        return "无可比数据"
+        return _("无可比数据")
     diff = now - before
     if diff > 0:
-        return f"提高{diff}个百分点"
+        return _("提高%(n)s个百分点") % {"n": diff}
     if diff < 0:
-        return f"下降{-diff}个百分点"
-    return "持平"
+        return _("下降%(n)s个百分点") % {"n": -diff}
+    return _("持平")

@@ -138,7 +138,7 @@ def test_create_returns_the_contract_with_personal_data_masked(admin, world):
         "id": applicant.pk,
         "name": "申请人1",
         "gender": "M",
-        "birth_date": "1995-06-01",
+        "birth_date": "1995年",  # the year only, as the ID number is masked
         "education": "bachelor",
         "ethnicity": "汉族",
         "id_number": applicant.masked_id_number,

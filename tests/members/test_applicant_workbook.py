@@ -297,7 +297,7 @@ def test_an_exported_ledger_imports_back_with_zero_changes(staff, branches):
     RecomputeRequest.objects.all().delete()  # the admission's, not the import's
     data = export_applicants(Applicant.objects.all(), reveal=True).read()
     sheet = openpyxl.load_workbook(io.BytesIO(data))["发展党员"]
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))  # row 1: the title
     by_name = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     assert rows[0][-2:] == ("当前阶段", "接收日期")
     assert [(by_name[n]["当前阶段"], by_name[n]["接收日期"]) for n in ("申请", "积极", "对象", "接收")] == [
@@ -320,6 +320,7 @@ def test_a_masked_ledger_cannot_be_imported(staff, branches):
     assert {(e.column, e.message) for e in result.errors} == {
         ("身份证号码", "身份证号码已脱敏（含 *），不能用于导入，请填写完整号码。"),
         ("联系电话", "联系电话已脱敏（含 *），不能用于导入，请填写完整号码或删除该列。"),
+        ("出生日期", "出生日期已脱敏（仅有出生年份），不能用于导入，请填写完整出生日期。"),
     }
 
 
@@ -327,7 +328,7 @@ def test_a_name_starting_with_equals_is_written_as_text(staff, branches):
     one, _two, _firm = branches
     ApplicantFactory(name='=HYPERLINK("http://x","a")', id_number=person_id(1), organization=one)
     data = export_applicants(Applicant.objects.all(), reveal=True).read()
-    cell = openpyxl.load_workbook(io.BytesIO(data))["发展党员"]["A2"]
+    cell = openpyxl.load_workbook(io.BytesIO(data))["发展党员"]["A3"]
     assert (cell.value, cell.data_type, cell.quotePrefix) == ('=HYPERLINK("http://x","a")', "s", True)
     assert_imports_back_unchanged("applicants", data, staff, 1)
 
@@ -337,15 +338,17 @@ def test_the_page_download_is_masked_filtered_and_scoped(client, zone, branches)
     ApplicantFactory(name="园一", id_number=person_id(1), organization=one, phone="13812345678")
     ApplicantFactory(name="园二", id_number=person_id(2), organization=two)
     login(client, zone)
-    rows = list(sheet_of(client.get("/applicants/export.xlsx")).iter_rows(values_only=True))
+    rows = list(sheet_of(client.get("/applicants/export.xlsx")).iter_rows(min_row=2, values_only=True))
     assert sorted(r[0] for r in rows[1:]) == ["园一", "园二"]
-    rows = list(sheet_of(client.get("/applicants/export.xlsx", {"area": "P1"})).iter_rows(values_only=True))
+    rows = list(
+        sheet_of(client.get("/applicants/export.xlsx", {"area": "P1"})).iter_rows(min_row=2, values_only=True)
+    )
     found = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
     assert [(r["姓名"], r["身份证号码"], r["联系电话"]) for r in found] == [
         ("园一", "440802********0038", "138****5678")
     ]
     client.force_login(make_user("park-two", role="park", area=two.area))
-    rows = list(sheet_of(client.get("/applicants/export.xlsx")).iter_rows(values_only=True))
+    rows = list(sheet_of(client.get("/applicants/export.xlsx")).iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in rows[1:]] == ["园二"]
 
 

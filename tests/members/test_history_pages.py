@@ -624,7 +624,7 @@ def sheet_rows(response) -> tuple[list[list], list[str]]:
     data = b"".join(response.streaming_content)
     sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
     formulas = [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
-    return [[c.value for c in row] for row in sheet.iter_rows()], formulas
+    return [[c.value for c in row] for row in sheet.iter_rows(min_row=2)], formulas  # row 1: the title
 
 
 def test_transfer_download_has_the_listed_rows_and_no_formula(clerk, moves):

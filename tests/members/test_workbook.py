@@ -168,6 +168,7 @@ def test_a_masked_member_ledger_cannot_be_imported(staff, ledger):
     assert {(e.column, e.message) for e in result.errors} == {
         ("身份证号码", "身份证号码已脱敏（含 *），不能用于导入，请填写完整号码。"),
         ("联系电话", "联系电话已脱敏（含 *），不能用于导入，请填写完整号码或删除该列。"),
+        ("出生日期", "出生日期已脱敏（仅有出生年份），不能用于导入，请填写完整出生日期。"),
     }
     assert Member.objects.filter(id_number__contains="*").count() == 0
 
@@ -178,7 +179,7 @@ def test_a_masked_member_ledger_cannot_be_imported(staff, ledger):
 def test_member_ledger_masks_id_and_phone(client, world):
     login(client, world[0])
     ws = sheet_of(client.get("/members/export.xlsx"))
-    rows = list(ws.iter_rows(values_only=True))
+    rows = list(ws.iter_rows(min_row=2, values_only=True))  # row 1: the title
     row = dict(zip(rows[0], rows[1], strict=True))
     assert row["身份证号码"] == "440802********0076"
     assert row["联系电话"] == "138****5678"
@@ -191,7 +192,7 @@ def test_member_ledger_reveals_only_when_asked():
 
     MemberFactory(id_number=make_id_number(3), phone="13812345678")
     wb = openpyxl.load_workbook(export_members(Member.objects.all(), reveal=True))
-    assert wb.active["B2"].value == make_id_number(3) and wb.active["G2"].value == "13812345678"
+    assert wb.active["B3"].value == make_id_number(3) and wb.active["G3"].value == "13812345678"
 
 
 def test_instructor_ledger_lists_firms_and_all_assignments(client, world):
@@ -200,7 +201,7 @@ def test_instructor_ledger_lists_firms_and_all_assignments(client, world):
     content = b"".join(response.streaming_content)
     wb = openpyxl.load_workbook(io.BytesIO(content))
     assert wb.sheetnames == ["党建指导员", "指导员联系单位"]
-    first = list(wb["党建指导员"].iter_rows(values_only=True))
+    first = list(wb["党建指导员"].iter_rows(min_row=2, values_only=True))
     row = dict(zip(first[0], first[1], strict=True))
     assert (row["姓名"], row["联系电话"], row["当前联系单位数"], row["当前联系单位"]) == (
         "赵指导",
@@ -208,10 +209,10 @@ def test_instructor_ledger_lists_firms_and_all_assignments(client, world):
         1,
         "乙公司",
     )
-    second = list(wb["指导员联系单位"].iter_rows(values_only=True))
+    second = list(wb["指导员联系单位"].iter_rows(min_row=2, values_only=True))
     assert second[1][:5] == ("赵指导", "P1", world[1].enterprises.get(name="乙公司").credit_code, "乙公司",
                              dt.datetime(2024, 1, 1))  # fmt: skip
-    assert wb["指导员联系单位"].freeze_panes == "A2"
+    assert wb["指导员联系单位"].freeze_panes == "A3"
 
 
 @pytest.mark.parametrize(
@@ -419,7 +420,7 @@ def test_a_ledger_of_transferred_members_imports_back_unchanged(staff, zone):
     RecomputeRequest.objects.all().delete()
     data = export_members(Member.objects.all(), reveal=True).read()
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
-    rows = list(ws.iter_rows(values_only=True))
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
     li = next(dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[0] == "李明")
     assert (li["姓名"], li["入党日期"], li["转入本组织日期"], li["所在党组织"]) == (
         "李明",

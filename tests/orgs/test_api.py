@@ -202,7 +202,8 @@ def test_create_errors_save_nothing(api, world, overrides, expected):
     assert after == before
 
 
-def test_duplicate_name_in_area_is_non_field_error(api, world):
+def test_duplicate_name_in_area_is_an_error_on_the_name(api, world):
+    """Issue 16: the error names the organisation holding the name (tests/test_duplicate_messages.py)."""
     body = {
         "name": "联合党支部",
         "setup": "single",
@@ -212,7 +213,8 @@ def test_duplicate_name_in_area_is_non_field_error(api, world):
     }
     response = api.post(ORGS, body, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == ["non_field_errors"]
+    assert list(response.json()) == ["name"]
+    assert "已登记「联合党支部」" in response.json()["name"][0]
 
 
 def test_patch_enterprises_changes_links_from_today(api, world):

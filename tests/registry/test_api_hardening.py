@@ -178,7 +178,7 @@ def test_reveal_shows_full_values_and_is_audited(world, role):
     entry = LogEntry.objects.get(additional_data__event="reveal", object_repr="王芳")
     assert entry.content_type == ContentType.objects.get_for_model(Member)
     assert entry.object_pk == str(world["member"].pk)
-    assert entry.changes_text == "查看完整个人信息：身份证号码、联系电话"
+    assert entry.changes_text == "查看完整个人信息：身份证号码、联系电话、出生日期"
 
 
 @pytest.mark.parametrize("role", ["park", "reader", None])

@@ -131,9 +131,9 @@ def test_an_exported_ledger_imports_back_with_zero_changes(staff, ledger, kind, 
 def test_enterprise_ledger_has_frozen_header_widths_dates_coverage_and_members(client, world):
     login(client, world[0])
     ws = sheet_of(client.get("/enterprises/export.xlsx"))
-    assert ws.title == "单位台账" and ws.freeze_panes == "A2"
+    assert ws.title == "单位台账" and ws.freeze_panes == "A3"  # under the title row and the header
     assert ws.column_dimensions["A"].width == 22 and ws.column_dimensions["B"].width == 30
-    rows = list(ws.iter_rows(values_only=True))
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
     header = rows[0]
     assert header[:3] == ("统一社会信用代码", "单位名称", "类别") and header[-2:] == ("覆盖状态", "党员数")
     first = dict(zip(header, rows[1], strict=True))
@@ -143,25 +143,25 @@ def test_enterprise_ledger_has_frozen_header_widths_dates_coverage_and_members(c
     assert by_name["甲公司"]["规上起始日期"] == dt.datetime(2020, 1, 1)
     assert (by_name["甲公司"]["覆盖状态"], by_name["甲公司"]["党员数"]) == ("单独组建", 1)
     assert (by_name["乙公司"]["覆盖状态"], by_name["乙公司"]["规模以上"]) == ("工作覆盖", "是")
-    assert ws["K2"].number_format == "yyyy-mm-dd"  # 成立日期 is a real date cell
+    assert ws["K3"].number_format == "yyyy-mm-dd"  # 成立日期 is a real date cell
 
 
 def test_export_honours_the_list_filters(client, world):
     login(client, world[0])
     ws = sheet_of(client.get("/enterprises/export.xlsx", {"area": "P1", "coverage": "work"}))
-    assert [r[1] for r in ws.iter_rows(min_row=2, values_only=True)] == ["乙公司"]
+    assert [r[1] for r in ws.iter_rows(min_row=3, values_only=True)] == ["乙公司"]
 
 
 def test_export_is_scoped_to_the_users_area(client, world):
     login(client, world[2])  # staff of park 2
     ws = sheet_of(client.get("/enterprises/export.xlsx"))
-    assert [r[1] for r in ws.iter_rows(min_row=2, values_only=True)] == ["丙公司"]
+    assert [r[1] for r in ws.iter_rows(min_row=3, values_only=True)] == ["丙公司"]
 
 
 def test_a_user_without_a_role_gets_an_empty_ledger(client, world):
     client.force_login(make_user("nobody", role=None))
     ws = sheet_of(client.get("/enterprises/export.xlsx"))
-    assert list(ws.iter_rows(min_row=2, values_only=True)) == []
+    assert list(ws.iter_rows(min_row=3, values_only=True)) == []
 
 
 def test_anonymous_users_are_sent_to_login(client, world):
@@ -173,7 +173,7 @@ def test_uncovered_above_scale_firms(client, world):
     login(client, world[0])
     ws = sheet_of(client.get("/enterprises/uncovered.xlsx"))
     assert ws.title == "未覆盖规上企业"
-    assert [r[1] for r in ws.iter_rows(min_row=2, values_only=True)] == ["丁公司"]
+    assert [r[1] for r in ws.iter_rows(min_row=3, values_only=True)] == ["丁公司"]
 
 
 def test_downloads_are_audited(client):
@@ -189,7 +189,7 @@ def test_downloads_are_audited(client):
     assert client.get("/enterprises/export.xlsx", {"category": "enterprise"}).status_code == 200
     events = sorted(e.changes_text for e in LogEntry.objects.all() if e.action == LogEntry.Action.ACCESS)
     assert events == [
-        "导出：单位台账-" + date.today().strftime("%Y%m%d") + ".xlsx?category=enterprise",
+        f"导出：单位台账-{park.name}-" + date.today().strftime("%Y%m%d") + ".xlsx?category=enterprise",
         "登录",
     ]
 

@@ -105,10 +105,11 @@ def test_workbook_sheets_figures_and_native_chart(client, staff, demo):
         "变化情况",
         "单位明细",
         "待办事项",
+        "覆盖率趋势",
     ]
     detail = list(workbook["单位明细"].values)
-    assert len(detail) - 1 == 120  # every operating unit of the zone at the quarter's end
-    assert sum(1 for row in detail[1:] if row[4] == "是" and row[3] == "非公企业") == 68
+    assert len(detail) - 2 == 120  # title, header, every operating unit of the zone at the quarter's end
+    assert sum(1 for row in detail[2:] if row[4] == "是" and row[3] == "非公企业") == 68
     summary = list(workbook["汇总"].values)
     assert summary[2][0] == NARRATIVE.split("。")[0] + "。"
     figure_rows = {row[0]: row[1:4] for row in summary if row and row[0] and "率" in str(row[0])}
