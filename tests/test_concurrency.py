@@ -27,7 +27,9 @@ from tests.factories import (
     make_user,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after each test then leaves content types alone for the next transactional test
+# to restore (a flush that re-creates them made a later serialized_rollback test fail on duplicate content types).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture(autouse=True)

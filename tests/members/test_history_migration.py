@@ -61,7 +61,7 @@ def fresh_content_types():
     ContentType.objects.clear_cache()  # migrating recreates content types: later tests must not see stale ids
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see tests/test_concurrency.py
 def test_migrating_the_demo_to_dated_history_leaves_every_stored_figure_identical(fresh_content_types):
     call_command("loaddata", "demo", verbosity=0)
     recompute()

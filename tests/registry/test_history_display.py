@@ -113,7 +113,7 @@ def test_internal_values_of_older_entries_are_left_out(park):
             "no_such_field": ["a", "b"],
         },
     )
-    assert lines(legacy) == ["专职：— → 否", "姓名：旧名 → 旧指导员"]
+    assert lines(legacy) == ["姓名：旧名 → 旧指导员", "专职：— → 否"]  # in the model's field order
 
 
 def test_entries_of_an_import_read_like_the_forms(member, park):
@@ -133,10 +133,10 @@ def test_entries_of_an_import_read_like_the_forms(member, park):
         ],
         source="import:members",
     )
-    assert lines(entries(member)[-1]) == [
-        "流动党员：否 → 是",
-        "所在党组织（组织关系）：甲党支部 → 乙党支部",
+    assert lines(entries(member)[-1]) == [  # in the model's field order, whatever order the import logged
         "联系电话：138****5678 → 139****1111",
+        "所在党组织（组织关系）：甲党支部 → 乙党支部",
+        "流动党员：否 → 是",
     ]
 
 

@@ -30,7 +30,7 @@ def stalled_broker():
             outbox.resume_publishing()
 
 
-def test_publish_to_a_stalled_broker_gives_up_within_3_seconds_then_skips(stalled_broker):
+def test_publish_to_a_stalled_broker_gives_up_after_its_timeout_then_skips(stalled_broker):
     started = time.monotonic()
     first = outbox.publish_recompute()
     first_elapsed = time.monotonic() - started
@@ -40,7 +40,10 @@ def test_publish_to_a_stalled_broker_gives_up_within_3_seconds_then_skips(stalle
     second_elapsed = time.monotonic() - started
 
     assert first is False
-    assert first_elapsed < 3
+    # Bounded by the broker's 2 s socket timeout (settings.CELERY_BROKER_TRANSPORT_OPTIONS), not hung: unbounded, it
+    # waited until gunicorn killed the worker at 120 s. The margin allows for a CI machine running two suites at
+    # once (3.5 s seen there).
+    assert first_elapsed < 5
     # While the broker is known to be down, the next edits do not wait for it again.
     assert second is False
     assert second_elapsed < 0.1

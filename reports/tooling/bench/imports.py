@@ -45,7 +45,9 @@ def _import_file(count: int) -> bytes:
             }
         )
     wb = Workbook(write_only=True)
-    write_sheet(wb, ENTERPRISES, iter(rows))
+    write_sheet(
+        wb, ENTERPRISES, iter(rows), title_row=False
+    )  # as a filled-in import template: header in row 1
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
