@@ -99,32 +99,9 @@ def quarter_development(area: Area, period: Quarter) -> DevelopmentFigures:
     return development_figures(area, period.year, today=min(period.last_day, timezone.localdate()))
 
 
-def plan_shortfalls(area: Area, years: list[int]) -> dict[int, dict[int, tuple[int, int]]]:
-    """Area id → year → (planned, admitted) for every plan in ``area``'s subtree in ``years`` that was not met."""
-    plans = list(
-        DevelopmentPlan.objects.filter(area__path__startswith=area.path, year__in=years).values_list(
-            "area_id", "area__path", "year", "planned"
-        )
-    )
-    # Admissions grouped per area and year (a few rows), then summed into each planned area's subtree.
-    admissions = list(
-        Applicant.objects.in_area(area)
-        .filter(admitted_on__year__in=years)
-        .values_list("organization__area__path", "admitted_on__year")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    out: dict[int, dict[int, tuple[int, int]]] = {}
-    for area_id, path, year, planned in plans:
-        admitted = sum(n for p, y, n in admissions if y == year and p.startswith(path))
-        if admitted < planned:
-            out.setdefault(area_id, {})[year] = (planned, admitted)
-    return out
-
-
 def _admitted_in_subtree(year: int) -> Subquery:
     """A correlated count of admissions dated in ``year`` in the outer area's subtree (where the training
-    organisation is), as :func:`plan_shortfalls` counts them."""
+    organisation is)."""
     counted = (
         Applicant.objects.filter(
             organization__area__path__startswith=OuterRef("path"), admitted_on__year=year
