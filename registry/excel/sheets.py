@@ -350,7 +350,9 @@ def check_upload(data: bytes, kind: Kind) -> None:
     check_package(data)
     last_row = declared_rows(data, kind.title)
     max_rows = settings.IMPORT_MAX_ROWS
-    if last_row is not None and last_row - 1 > max_rows:  # row 1 is the header
+    # The header may sit below a title row (a downloaded ledger): the rows the reader searches for it are not data.
+    # The reader then counts the data rows exactly.
+    if last_row is not None and last_row - HEADER_SEARCH_ROWS > max_rows:
         raise BadFile(
             _("工作表共有 %(rows)s 行（含空行），超过上限 %(max)s 行，请删除多余的空行或拆分文件后分批导入。")
             % {"rows": last_row - 1, "max": max_rows}

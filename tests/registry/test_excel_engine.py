@@ -283,10 +283,14 @@ def test_size_and_row_limits_are_settings(api):
     data = workbook(ENT_HEADERS, [firm_row(1), firm_row(2), firm_row(3)])
     with override_settings(IMPORT_MAX_ROWS=2):
         errors = post(api, "enterprises", data).json()["errors"]
-    assert (
-        errors[0]["message"]
-        == "工作表共有 3 行（含空行），超过上限 2 行，请删除多余的空行或拆分文件后分批导入。"
-    )
+    assert errors[0]["message"] == "数据行超过上限 2 行，请拆分文件后分批导入。"
+    # A downloaded ledger (a title row above the header) at exactly the limit is read, not refused one row early.
+    titled = workbook(
+        ["单位台账 示范区"], [ENT_HEADERS, firm_row(1), firm_row(2)]
+    )  # row 1 a title, 2 the header
+    with override_settings(IMPORT_MAX_ROWS=2):
+        response = post(api, "enterprises", titled)
+    assert response.status_code == 200, response.content
     with override_settings(IMPORT_MAX_BYTES=1000):
         response = post(api, "enterprises", data)
     assert response.status_code == 400
