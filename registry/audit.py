@@ -121,7 +121,9 @@ def shown_changes(entry: LogEntry, *, reveal: bool = False) -> list[ShownChange]
     shown = []
     # In the model's field order: PostgreSQL keeps the logged changes as jsonb, which does not keep key order.
     position = {field.name: index for index, field in enumerate(model._meta.get_fields())}
-    changes = sorted((entry.changes_dict or {}).items(), key=lambda item: position.get(item[0], len(position)))
+    changes = sorted(
+        (entry.changes_dict or {}).items(), key=lambda item: position.get(item[0], len(position))
+    )
     for name, values in changes:
         field = _shown_field(model, name)
         if field is None or not isinstance(values, list | tuple) or len(values) != 2:
