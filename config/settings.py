@@ -396,6 +396,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         "mask_callable": _MASK,
     },
     {"model": "members.DevelopmentPlan", "exclude_fields": _STAMPS},
+    # A submission's steps (its report snapshot is kept on the row, not repeated in the log).
+    {"model": "reports.Submission", "exclude_fields": ["updated_at", "figures", "report_html", "report_file"]},
+    {"model": "reports.ReportedFigure", "exclude_fields": ["recorded_at"]},
 )
 AUDITLOG_USE_FK_STRING_REPRESENTATION = True
 AUDITLOG_DISABLE_REMOTE_ADDR = False

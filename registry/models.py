@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from .choices import AreaKind, Category, EconomicType, JobStatus, Role
 from .dating import DatedRecord, holds_on
 from .masking import mask_phone
+from .periods import QuarterField
 from .querysets import AreaQuerySet, EnterpriseQuerySet
 from .rules import validate_credit_code
 
@@ -229,3 +230,21 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ClosedQuarter(models.Model):
+    """A reporting area's quarter that has gone upward (submitted or approved): a write whose effect reaches into it
+    is refused (registry.closing). Kept by the quarter-close services in reports, in the same transaction as the
+    submission's step; this app only reads it, as the reports app only reads the outbox."""
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    period = QuarterField(_("季度"))
+    status = models.CharField(_("状态"), max_length=10)  # the submission's: submitted | approved
+
+    class Meta:
+        verbose_name = _("已报送季度")
+        verbose_name_plural = _("已报送季度")
+        constraints = [models.UniqueConstraint(fields=["area", "period"], name="closed_quarter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.period} {self.status}"

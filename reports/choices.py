@@ -24,3 +24,19 @@ NUMERATOR_STATES = {
     Numerator.SINGLE: ("single",),
     Numerator.WORK: ("single", "joint", "work"),
 }
+
+
+class SubmissionStatus(models.TextChoices):
+    """Where a park's quarter stands in the district's close (季度报送)."""
+
+    PENDING = "pending", _("待报送")
+    SUBMITTED = "submitted", _("已报送")
+    RETURNED = "returned", _("已退回")
+    APPROVED = "approved", _("已审核通过")
+
+
+class SubmissionAction(models.TextChoices):
+    SUBMIT = "submit", _("报送")
+    APPROVE = "approve", _("审核通过")
+    RETURN = "return", _("退回")
+    REOPEN = "reopen", _("重新打开")

@@ -12,7 +12,7 @@ from registry.models import Area, Enterprise
 from registry.numbers import percent, rounded
 from registry.periods import Quarter, QuarterField
 
-from .choices import NUMERATOR_STATES, Numerator, Population
+from .choices import NUMERATOR_STATES, Numerator, Population, SubmissionAction, SubmissionStatus
 
 
 class IndicatorQuerySet(models.QuerySet):
@@ -305,3 +305,93 @@ class ReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.period} {self.status}"
+
+
+class Submission(models.Model):
+    """A reporting area's (a park's) quarter on its way upward: pending → submitted → approved | returned.
+
+    A row exists from the first step on; before that the quarter is pending (``reports.closing.submissions``
+    shows unsaved pending rows). What the park saw when it submitted (its checklist figures, the report page and
+    workbook) is kept here exactly as submitted."""
+
+    Status = SubmissionStatus
+
+    area = models.ForeignKey(Area, verbose_name=_("报送单位"), on_delete=models.CASCADE, related_name="+")
+    period = QuarterField(_("季度"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    due_on = models.DateField(_("报送截止日期"))
+    note = models.TextField(_("说明"), blank=True)
+    verified = models.BooleanField(_("已核实台账"), default=False)
+    submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # As submitted: the checklist's figures (JSON), the report page (HTML) and workbook.
+    figures = models.JSONField(_("报送时的数字"), default=dict, blank=True)
+    report_html = models.TextField(_("报送时的报表"), blank=True)
+    report_file = models.FileField(_("报送时的报表文件"), upload_to="submissions/%Y/", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("季度报送")
+        verbose_name_plural = _("季度报送")
+        ordering = ["period", "area__path"]
+        constraints = [models.UniqueConstraint(fields=["area", "period"], name="submission_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.period}"
+
+
+class SubmissionEvent(models.Model):
+    """Each step of a submission: who, when, from which status to which, and the note. Never edited."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=10, choices=SubmissionAction.choices)
+    from_status = models.CharField(_("原状态"), max_length=10, choices=SubmissionStatus.choices)
+    to_status = models.CharField(_("新状态"), max_length=10, choices=SubmissionStatus.choices)
+    note = models.TextField(_("说明"), blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("报送记录")
+        verbose_name_plural = _("报送记录")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.submission} {self.action}"
+
+
+class ReportedFigure(models.Model):
+    """What was reported upward (党内统计) for an area, quarter and indicator, to set beside what the registry
+    computes."""
+
+    area = models.ForeignKey(Area, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="+")
+    period = QuarterField(_("季度"))
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("指标"), on_delete=models.PROTECT, related_name="reported_figures"
+    )
+    numerator = models.PositiveIntegerField(_("上报分子"))
+    denominator = models.PositiveIntegerField(_("上报分母"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("录入时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("上报数字")
+        verbose_name_plural = _("上报数字")
+        ordering = ["period", "area__path", "indicator__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "period", "indicator"], name="reported_figure_unique"),
+            models.CheckConstraint(
+                condition=Q(numerator__lte=models.F("denominator")), name="reported_figure_fraction"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.period} {self.indicator_id}"
