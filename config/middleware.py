@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import auditlog.middleware
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 from registry.clientip import client_ip
+from registry.closing import collecting_reach, describe_reach
 from registry.validators import forbidden_character, query_errors
+from reports.engine.recompute import locked_periods
 
 
 class UploadSizeLimitMiddleware:
@@ -59,3 +62,27 @@ class AuditlogMiddleware(auditlog.middleware.AuditlogMiddleware):
     @staticmethod
     def _get_remote_addr(request):
         return None if settings.AUDITLOG_DISABLE_REMOTE_ADDR else client_ip(request)
+
+
+class ChangedQuartersMiddleware:
+    """A write that changes a past quarter's figures says so (registry.closing): a page gets a message naming the
+    quarters, an API response the ``Changed-Periods`` header (e.g. ``2025Q3, 2025Q4``). A quarter the district has
+    locked is not named: its figures stay as they were."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return self.get_response(request)
+        with collecting_reach() as reached:
+            response = self.get_response(request)
+        if reached and response.status_code < 400:
+            locked = locked_periods()
+            changed = sorted(reached - locked)
+            if changed:
+                if request.path.startswith("/api/"):
+                    response["Changed-Periods"] = ", ".join(str(q) for q in changed)
+                else:
+                    messages.warning(request, describe_reach(changed))
+        return response

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.ChangedQuartersMiddleware",  # inside MessageMiddleware: its message is stored
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.AuditlogMiddleware",  # django-auditlog's, with the address from registry.clientip
@@ -298,6 +299,11 @@ SPECTACULAR_SETTINGS = {
         },
         {"name": "reports", "description": "季度调查报告：Excel 工作簿或可打印的网页"},
         {"name": "development", "description": "发展党员统计：年度计划完成情况和各阶段人数"},
+        {
+            "name": "submissions",
+            "description": "季度报送：园区核实后报送，区委组织部审核通过或退回；报送进度",
+        },
+        {"name": "reported-figures", "description": "上报数字：向上级报送的党内统计数字，与台账计算结果核对"},
         {"name": "areas", "description": "区域：区/开发区、园区、片区/街道、社区，逐级组成区域树"},
         {"name": "enterprises", "description": "两新组织（非公企业、社会组织）：登记、修改、注销/迁出"},
         {"name": "organizations", "description": "党组织：单独组建、联合组建，及其覆盖的单位"},
@@ -339,6 +345,10 @@ LOGGING = {
 
 # Coverage engine: the first quarter the registry reports on, and the beat schedule that keeps figures fresh.
 COVERAGE_FIRST_PERIOD = env.str("COVERAGE_FIRST_PERIOD", default="2023Q1")
+# Quarter close (季度报送): the areas that submit (codes; default every area directly under the district) and how
+# many days after a quarter's end their submission is due.
+SUBMISSION_AREAS = env.list("SUBMISSION_AREAS", default=[])
+SUBMISSION_DUE_DAYS = env.int("SUBMISSION_DUE_DAYS", default=10)
 # Quarterly workbooks of areas with more units than this render in a Celery job instead of in the request.
 REPORT_INLINE_MAX_ENTERPRISES = env.int("REPORT_INLINE_MAX_ENTERPRISES", default=5000)
 CELERY_BEAT_SCHEDULE = {
@@ -397,7 +407,10 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     },
     {"model": "members.DevelopmentPlan", "exclude_fields": _STAMPS},
     # A submission's steps (its report snapshot is kept on the row, not repeated in the log).
-    {"model": "reports.Submission", "exclude_fields": ["updated_at", "figures", "report_html", "report_file"]},
+    {
+        "model": "reports.Submission",
+        "exclude_fields": ["updated_at", "figures", "report_html", "report_file"],
+    },
     {"model": "reports.ReportedFigure", "exclude_fields": ["recorded_at"]},
 )
 AUDITLOG_USE_FK_STRING_REPRESENTATION = True

@@ -124,6 +124,10 @@ class QuarterField(models.CharField):
         except PeriodError as exc:
             raise ValidationError(str(exc), code="invalid") from exc
 
+    def run_validators(self, value):
+        # CharField's validators (max_length) measure text: a Quarter is checked as the text it is stored as.
+        super().run_validators(str(value) if isinstance(value, Quarter) else value)
+
     def get_prep_value(self, value):
         return None if value is None else str(value)
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .audit import record_bulk_changes
+from .closing import check_reach
 from .models import AboveScalePeriod, Area, Enterprise
 from .outbox import request_recompute_many
 from .rules import (
@@ -56,12 +57,16 @@ AuditEntry = tuple[models.Model, str, dict[str, list[Any]]]
 # --- what every app's services share ----------------------------------------------------------------------------
 
 
-def record_recompute(pairs: Pairs, *, people: bool = True) -> None:
+def record_recompute(pairs: Pairs, *, people: bool = True, guard: bool = True) -> None:
     """Record the recompute requests of a change: one outbox row per area, from the earliest date touched there.
 
-    ``people=False`` says the change cannot move member or organisation figures (an enterprise's own fields)."""
+    Refused (registry.closing.QuarterClosed) when the change reaches into a quarter its park has submitted;
+    ``guard=False`` only for a change that moves no figure (a new, empty area). ``people=False`` says the change
+    cannot move member or organisation figures (an enterprise's own fields)."""
     rows = earliest_per_area(pairs)
     if rows:
+        if guard:
+            check_reach(rows)
         request_recompute_many(rows, people=people)
 
 
@@ -404,9 +409,11 @@ def save_area(*, area):
     old_parent = (
         Area.objects.filter(pk=area.pk).values_list("parent_id", flat=True).first() if area.pk else None
     )
+    moved = area.pk is not None and old_parent != area.parent_id
     area.full_clean()
     area.save()
-    record_recompute((area_id, None) for area_id in {area.pk, old_parent} - {None})
+    # A new area holds no unit yet and a renamed one the same units: only a move changes what rolls up where.
+    record_recompute([(area_id, None) for area_id in {area.pk, old_parent} - {None}], guard=moved)
     return area
 
 

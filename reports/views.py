@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,6 +30,7 @@ from registry.models import Area, Enterprise
 from registry.periods import Quarter, quarters_between
 from registry.validators import check_text
 
+from .closing.submissions import reporting_areas, submissions_for, summarize, visible_reporting_areas
 from .engine.development import quarter_development
 from .engine.explain import DENOMINATOR, NUMERATOR, changes, drill_enterprises, drill_live
 from .engine.figures import FigureNotFound, by_child_area, live_figure, series, stored_figure
@@ -36,7 +38,7 @@ from .engine.periods import close_period, reopen_period
 from .engine.recompute import first_period
 from .engine.workqueue import quarter_work_queue, work_queue
 from .exports import export_drill, export_work_item
-from .models import Indicator, PeriodLock, PeriodLockEvent, ReportRun
+from .models import Indicator, PeriodLock, PeriodLockEvent, ReportRun, Submission
 from .params import (
     BadParameter,
     Selection,
@@ -148,11 +150,16 @@ class DashboardView(SelectionMixin, TemplateView):
             figures.append(figure)
         headline = next((f for f in figures if f.indicator.pk == s.indicator.pk), None)
         # 发展党员 figures are read live from dated records: shown even before the quarter is computed.
+        parks = visible_reporting_areas(self.access, s.area)
         context.update(
             figures=figures,
             missing=missing,
             headline=headline,
             development=quarter_development(s.area, s.period),
+            # The close of an ended quarter: how many of the parks below have been approved.
+            submissions=summarize(submissions_for(s.period, parks))
+            if parks and s.period < Quarter.current()
+            else None,
         )
         if headline is not None:
             sub_areas = by_child_area(s.area, s.period, s.indicator)
@@ -292,11 +299,23 @@ class PeriodsView(LoginRequiredMixin, View):
 
     def get(self, request, errors=None, status=200):
         locks = {lock.period: lock for lock in PeriodLock.objects.select_related("locked_by")}
-        periods = [(q, locks.get(q)) for q in reversed(quarters_between(first_period(), Quarter.current()))]
+        # The district locks a quarter once every park's submission is approved: show how far each one is.
+        parks = reporting_areas()
+        approved = dict(
+            Submission.objects.filter(status=Submission.Status.APPROVED, area__in=parks)
+            .values_list("period")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        periods = [
+            (q, locks.get(q), approved.get(q, 0))
+            for q in reversed(quarters_between(first_period(), Quarter.current()))
+        ]
         events = PeriodLockEvent.objects.select_related("user")[:50]
         access = access_for(request.user)
         context = {
             "periods": periods,
+            "park_count": parks.count(),
             "events": events,
             "errors": errors or [],
             "can_close": access.can_write,

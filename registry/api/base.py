@@ -9,9 +9,19 @@ from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from registry.closing import QuarterClosed
 from registry.periods import PeriodError
 
 FILE_FORMATS = ("csv", "xlsx")
+
+
+class Conflict(exceptions.APIException):
+    """409: the request is well formed but the record's state does not allow it (a closed quarter, a step the
+    submission's status does not allow)."""
+
+    status_code = 409
+    default_detail = "当前状态不允许此操作。"
+    default_code = "conflict"
 
 
 class StandardPagination(PageNumberPagination):
@@ -41,7 +51,9 @@ def exception_handler(exc, context):
     """Errors are 400 ``{"field": [...]}``, 401/403/404 ``{"detail": ...}``: the one place where errors become API
     responses. A service's rule or a bad query parameter (a Django ValidationError, such as reports' BadParameter)
     becomes a 400, a quarter that is not one a 400 on ``period``, an Http404 (such as an unknown area) a 404."""
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, QuarterClosed):
+        exc = Conflict(exc.messages[0])
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_detail(exc))
     elif isinstance(exc, PeriodError):
         exc = exceptions.ValidationError({"period": [str(exc)]})

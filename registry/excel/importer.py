@@ -297,8 +297,14 @@ def run_import(kind: str, file, *, dry_run: bool, user, progress: Progress | Non
     result.errors.sort(key=lambda e: (e.row or 0, e.column))
     if result.errors or dry_run:
         return result
-    with transaction.atomic():
-        # The bulk service writes the rows, their recompute requests and their audit entries.
-        registration.apply(importer.plans, actor=user, source=f"import:{kind}")
+    try:
+        with transaction.atomic():
+            # The bulk service writes the rows, their recompute requests and their audit entries.
+            registration.apply(importer.plans, actor=user, source=f"import:{kind}")
+    except (
+        ValidationError
+    ) as exc:  # a rule only the write can check (a row reaching into a submitted quarter)
+        result.errors.extend(RowError(None, "", message) for message in exc.messages)
+        return result
     result.applied = True
     return result

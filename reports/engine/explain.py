@@ -89,18 +89,16 @@ def changes(area: Area, period: Quarter, *, since: Quarter | None = None) -> lis
     if not changed:
         return []
     start, end = since.last_day, period.last_day  # events dated in (start, end]
-    in_window = Q(start__gt=start, start__lte=end) | Q(end__gt=start, end__lte=end)
+    in_window = window_q(start, end)
     enterprises = (
         Enterprise.objects.filter(pk__in=changed)
         .select_related("area")
         .prefetch_related(
             Prefetch(
                 "org_links",
-                queryset=OrganizationLink.objects.filter(
-                    in_window
-                    | Q(organization__founded_on__gt=start, organization__founded_on__lte=end)
-                    | Q(organization__dissolved_on__gt=start, organization__dissolved_on__lte=end)
-                ).select_related("organization"),
+                queryset=OrganizationLink.objects.filter(link_window_q(start, end)).select_related(
+                    "organization"
+                ),
                 to_attr="window_links",
             ),
             Prefetch(
@@ -130,6 +128,23 @@ def changes(area: Area, period: Quarter, *, since: Quarter | None = None) -> lis
             )
         )
     return out
+
+
+def window_q(start: dt.date, end: dt.date) -> Q:
+    """Dated rows (``start``/``end``) that begin or end in the window (start, end]: between two quarter ends, the
+    events that can move a unit from one state to another (a row's ``end`` is exclusive, so one ending on the
+    quarter's last day no longer holds on it)."""
+    return Q(start__gt=start, start__lte=end) | Q(end__gt=start, end__lte=end)
+
+
+def link_window_q(start: dt.date, end: dt.date) -> Q:
+    """Organisation links with an event in the window (start, end]: the link begins or ends, or its organisation
+    is founded or dissolved (which moves every unit it covers)."""
+    return (
+        window_q(start, end)
+        | Q(organization__founded_on__gt=start, organization__founded_on__lte=end)
+        | Q(organization__dissolved_on__gt=start, organization__dissolved_on__lte=end)
+    )
 
 
 def _differing(area_ids: list[int], period: Quarter, other: Quarter) -> dict[int, tuple[str, bool]]:

@@ -17,6 +17,9 @@ from registry.models import Area
 from registry.periods import Quarter
 
 from ..choices import Numerator, Population
+from ..closing.reported import reconciliation
+from ..engine.bridge import Bridge
+from ..engine.bridge import bridge as quarter_bridge
 from ..engine.coverage import MemberFigures
 from ..engine.development import DevelopmentFigures, quarter_development
 from ..engine.explain import Change, changes
@@ -49,6 +52,8 @@ class QuarterlyReport:
     changes_year: list[Change]
     work_items: list[tuple[WorkItem, int, list[str]]]  # entry, count, first names
     development: DevelopmentFigures | None = None  # 发展党员: the quarter's year as at its end
+    bridge: Bridge | None = None  # 与上季度数字衔接 of the headline indicator
+    reconciliation: list = field(default_factory=list)  # 上报数字核对: closing.reported.ReconciliationRow
     narrative: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -114,6 +119,8 @@ def build_quarterly_report(area: Area, period: Quarter) -> QuarterlyReport:
         changes_year=changes(area, period, since=period.year_ago()),
         work_items=_work_items(area, period),
         development=quarter_development(area, period),
+        bridge=quarter_bridge(area, period, org),
+        reconciliation=reconciliation(area, period),
     )
     report.narrative = render_to_string("reports/quarterly_narrative.txt", {"report": report}).strip()
     return report

@@ -273,6 +273,28 @@ def _changes_sheet(wb: Workbook, report: QuarterlyReport, heading: Heading) -> N
             )
 
 
+def _bridge_sheet(wb: Workbook, report: QuarterlyReport, heading: Heading) -> None:
+    """数字衔接: opening, each line entered (+) and left (−), closing; the signed column sums to the closing."""
+    b = report.bridge
+    if b is None:
+        return
+    sheet = _table_sheet(
+        wb,
+        "数字衔接",
+        heading,
+        f"与上季度数字衔接：{b.indicator.name}",
+        (("项目", 34), ("分子", 10), ("分母", 10), ("单位数", 10)),
+        landscape=True,
+    )
+    _append(sheet, [f"期初（{b.previous} 末）", b.opening.numerator, b.opening.denominator, None])
+    for title, sign, lines in (("增加", 1, b.entered), ("减少", -1, b.left)):
+        _append(sheet, [_cell(sheet, title, font=BOLD)])
+        for line in lines:
+            count = len(line.enterprise_ids)
+            _append(sheet, [f"　{line.label}", sign * line.numerator, sign * line.denominator, count])
+    _append(sheet, [f"期末（{b.period} 末）", b.closing.numerator, b.closing.denominator, None])
+
+
 def _detail_sheet(wb: Workbook, report: QuarterlyReport, heading: Heading) -> None:
     detail = _table_sheet(
         wb,
@@ -341,6 +363,38 @@ def _trend_sheet(wb: Workbook, report: QuarterlyReport, heading: Heading) -> Non
         trend.add_chart(chart, f"F{FIRST_DATA_ROW}")
 
 
+RED = Font(bold=True, color="C00000")
+
+
+def _reconciliation_sheet(wb: Workbook, report: QuarterlyReport, heading: Heading) -> None:
+    """上报核对: each indicator's reported figure beside the registry's, a difference in red (reported − computed)."""
+    sheet = _table_sheet(
+        wb,
+        "上报核对",
+        heading,
+        "上报数字核对（上报数 − 台账计算数）",
+        (("指标", 34), ("上报分子", 10), ("上报分母", 10), ("上报比率", 10), ("台账分子", 10),
+         ("台账分母", 10), ("台账比率", 10), ("是否一致", 10), ("分子差异", 10), ("分母差异", 10)),
+        landscape=True,
+    )  # fmt: skip
+    for row in report.reconciliation:
+        reported, computed = row.reported or (None, None), row.computed or (None, None)
+        flagged = row.compared and not row.matches
+        _append(
+            sheet,
+            [
+                _cell(sheet, row.indicator.name, alignment=WRAP),
+                *reported,
+                _percent(sheet, row.reported_percent),
+                *computed,
+                _percent(sheet, row.computed_percent),
+                _cell(sheet, str(row.status), font=RED if flagged else None),
+                row.numerator_difference,
+                row.denominator_difference,
+            ],
+        )
+
+
 def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None:
     """The report as .xlsx into ``stream``: 汇总 and one sheet per section, each laid out for printing."""
     wb = Workbook(write_only=True)
@@ -354,9 +408,11 @@ def write_quarterly_workbook(report: QuarterlyReport, stream: IO[bytes]) -> None
     _setup_sheet(wb, report, heading)
     _members_sheet(wb, report, heading)
     _changes_sheet(wb, report, heading)
+    _bridge_sheet(wb, report, heading)
     _detail_sheet(wb, report, heading)
     _todo_sheet(wb, report, heading)
     _trend_sheet(wb, report, heading)
+    _reconciliation_sheet(wb, report, heading)
     wb.save(stream)
 
 

@@ -126,3 +126,10 @@ def test_serialized_as_text_and_loaded_as_quarters():
 def test_a_period_error_reaching_the_api_is_a_400_on_period():
     response = exception_handler(PeriodError("季度格式应为“2025Q3”"), {})
     assert (response.status_code, response.data) == (400, {"period": ["季度格式应为“2025Q3”"]})
+
+
+def test_full_clean_validates_a_quarter_as_its_text():
+    field = QuarterField(max_length=6)
+    field.run_validators(Quarter(2025, 3))  # max_length measures "2025Q3", not the object (TypeError before)
+    with pytest.raises(ValidationError):
+        QuarterField(max_length=5).run_validators(Quarter(2025, 3))

@@ -103,9 +103,11 @@ def test_workbook_sheets_figures_and_native_chart(client, staff, demo):
         "组建方式",
         "党员构成",
         "变化情况",
+        "数字衔接",
         "单位明细",
         "待办事项",
         "覆盖率趋势",
+        "上报核对",
     ]
     detail = list(workbook["单位明细"].values)
     assert len(detail) - 2 == 120  # title, header, every operating unit of the zone at the quarter's end

@@ -203,7 +203,7 @@ def test_periods_page_shows_stored_quarters_as_text(client, world):
         client.post("/periods/", {"period": "2025Q3", "action": "close", "reason": "季末"}).status_code == 302
     )
     page = client.get("/periods/")
-    locks = {str(q): lock for q, lock in page.context["periods"]}
+    locks = {str(q): lock for q, lock, _approved in page.context["periods"]}
     assert locks["2025Q3"].period == Q3 and locks["2025Q2"] is None  # the lock found by its Quarter
     html = page.content.decode()
     assert (

@@ -1,0 +1,1 @@
+"""Closing a quarter: parks submit, the district reviews, reported figures are reconciled."""
