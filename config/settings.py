@@ -406,6 +406,13 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         "mask_callable": _MASK,
     },
     {"model": "members.DevelopmentPlan", "exclude_fields": _STAMPS},
+    {"model": "members.InstructorVisit", "exclude_fields": _STAMPS},
+    {"model": "members.EnterpriseRequest", "exclude_fields": _STAMPS},
+    {"model": "members.InstructorTask", "exclude_fields": ["created_at"]},
+    {"model": "members.TaskCompletion", "exclude_fields": ["created_at"]},
+    "members.EvaluationScheme",
+    "members.EvaluationItem",
+    {"model": "members.EvaluationEntry", "exclude_fields": ["updated_at"]},
     # A submission's steps (its report snapshot is kept on the row, not repeated in the log).
     {
         "model": "reports.Submission",

@@ -71,3 +71,33 @@ STAGE_DATE = {
     Stage.CANDIDATE: "candidate_on",
     Stage.ADMITTED: "admitted_on",
 }
+
+
+class VisitKind(models.TextChoices):
+    VISIT = "visit", _("走访")
+    GUIDANCE = "guidance", _("指导组建")
+    TRAINING = "training", _("培训")
+    OTHER = "other", _("其他")
+
+
+class RequestCategory(models.TextChoices):
+    LABOUR = "labour", _("用工")
+    SAFETY = "safety", _("安全生产")
+    ENVIRONMENT = "environment", _("环保")
+    INFRASTRUCTURE = "infrastructure", _("基础设施")
+    DISPUTE = "dispute", _("劳资纠纷")
+    OTHER = "other", _("其他")
+
+
+class EvaluationSource(models.TextChoices):
+    """Where an evaluation item's points come from."""
+
+    COMPUTED = "computed", _("按记录自动计算")
+    ENTERED = "entered", _("工作人员录入")
+
+
+class Grade(models.TextChoices):
+    EXCELLENT = "excellent", _("优秀")
+    COMPETENT = "competent", _("称职")
+    BASIC = "basic", _("基本称职")
+    INCOMPETENT = "incompetent", _("不称职")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -16,11 +17,14 @@ from .choices import (
     STAGE_ORDER,
     Education,
     EndReason,
+    EvaluationSource,
     Gender,
     MemberCategory,
     MembershipEnd,
     MembershipStart,
+    RequestCategory,
     Stage,
+    VisitKind,
 )
 from .rules import mask_id_number, mask_phone, validate_id_number
 
@@ -414,6 +418,15 @@ class Instructor(models.Model):
         Area, verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="instructors"
     )
     ended_on = models.DateField(_("离任日期"), null=True, blank=True)
+    # The instructor's own login (role "instructor"): sees its assigned firms and records its visits and requests.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登录账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="instructor",
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -456,3 +469,185 @@ class InstructorAssignment(DatedRecord):
 
     def __str__(self) -> str:
         return f"{self.instructor} → {self.enterprise}"
+
+
+# --- instructors' work (走访、诉求、任务) and their yearly evaluation (考核) ------------------------------------------
+
+
+class InstructorVisit(models.Model):
+    """A visit or guidance an instructor gave a firm on a day (走访/指导记录): dated, audited, never deleted."""
+
+    instructor = models.ForeignKey(
+        Instructor, verbose_name=_("党建指导员"), on_delete=models.PROTECT, related_name="visits"
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="instructor_visits"
+    )
+    visited_on = models.DateField(_("走访日期"))
+    kind = models.CharField(_("类型"), max_length=10, choices=VisitKind.choices, default=VisitKind.VISIT)
+    content = models.TextField(_("走访内容"))
+    problems = models.TextField(_("发现的问题"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("走访记录")
+        verbose_name_plural = _("走访记录")
+        ordering = ["-visited_on", "-pk"]
+        indexes = [
+            models.Index(fields=["enterprise", "visited_on"]),
+            models.Index(fields=["instructor", "visited_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instructor} {self.enterprise} {self.visited_on}"
+
+
+class EnterpriseRequest(models.Model):
+    """A request a firm raised (企业诉求), received on a day, closed on a later one with a result."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="requests"
+    )
+    instructor = models.ForeignKey(
+        Instructor,
+        verbose_name=_("经办指导员"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests",
+    )
+    received_on = models.DateField(_("受理日期"))
+    category = models.CharField(_("类别"), max_length=16, choices=RequestCategory.choices)
+    content = models.TextField(_("诉求内容"))
+    closed_on = models.DateField(_("办结日期"), null=True, blank=True)
+    result = models.TextField(_("办理结果"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("企业诉求")
+        verbose_name_plural = _("企业诉求")
+        ordering = ["-received_on", "-pk"]
+        indexes = [models.Index(fields=["enterprise", "received_on"]), models.Index(fields=["received_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("received_on")),
+                name="request_closed_after_received",
+                violation_error_message=_("办结日期不能早于受理日期。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.received_on} {self.get_category_display()}"
+
+
+class InstructorTask(models.Model):
+    """A task the district publishes to the instructors of an area (重点工作任务), due on a day."""
+
+    area = models.ForeignKey(Area, verbose_name=_("下达范围"), on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("任务名称"), max_length=100)
+    content = models.TextField(_("任务内容"), blank=True)
+    published_on = models.DateField(_("下达日期"))
+    due_on = models.DateField(_("完成期限"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("重点工作任务")
+        verbose_name_plural = _("重点工作任务")
+        ordering = ["-published_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_on__gte=models.F("published_on")),
+                name="task_due_after_published",
+                violation_error_message=_("完成期限不能早于下达日期。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TaskCompletion(models.Model):
+    """An instructor's report that a task is done, with a note."""
+
+    task = models.ForeignKey(InstructorTask, on_delete=models.CASCADE, related_name="completions")
+    instructor = models.ForeignKey(Instructor, on_delete=models.PROTECT, related_name="task_completions")
+    done_on = models.DateField(_("完成日期"))
+    note = models.TextField(_("完成情况"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("任务完成情况")
+        verbose_name_plural = _("任务完成情况")
+        constraints = [models.UniqueConstraint(fields=["task", "instructor"], name="task_completion_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.instructor}"
+
+
+class EvaluationScheme(models.Model):
+    """A scoring scheme (《指导员考核细则》), versioned like the indicators: the one valid for a year scores it."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    valid_from = models.PositiveSmallIntegerField(_("起用年度"))
+    valid_to = models.PositiveSmallIntegerField(_("停用年度"), null=True, blank=True)  # exclusive
+    excellent_from = models.PositiveSmallIntegerField(_("优秀分数线"), default=90)
+    competent_from = models.PositiveSmallIntegerField(_("称职分数线"), default=75)
+    basic_from = models.PositiveSmallIntegerField(_("基本称职分数线"), default=60)
+
+    class Meta:
+        verbose_name = _("指导员考核细则")
+        verbose_name_plural = _("指导员考核细则")
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EvaluationItem(models.Model):
+    """One scored item: computed from the records (``rule`` names the rule) or entered by staff."""
+
+    scheme = models.ForeignKey(EvaluationScheme, on_delete=models.CASCADE, related_name="items")
+    code = models.SlugField(_("代码"), max_length=40)
+    title = models.CharField(_("考核内容"), max_length=100)
+    max_points = models.PositiveSmallIntegerField(_("分值"))
+    source = models.CharField(_("来源"), max_length=10, choices=EvaluationSource.choices)
+    rule = models.CharField(_("计算规则"), max_length=40, blank=True)
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("考核项目")
+        verbose_name_plural = _("考核项目")
+        ordering = ["scheme", "position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["scheme", "code"], name="evaluation_item_unique")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EvaluationEntry(models.Model):
+    """Points staff entered for an instructor, a year and an entered item (training attended, commendations)."""
+
+    instructor = models.ForeignKey(Instructor, on_delete=models.PROTECT, related_name="evaluation_entries")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    item = models.ForeignKey(EvaluationItem, on_delete=models.PROTECT, related_name="entries")
+    points = models.PositiveSmallIntegerField(_("得分"))
+    note = models.TextField(_("依据"), blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("考核录入分")
+        verbose_name_plural = _("考核录入分")
+        constraints = [
+            models.UniqueConstraint(fields=["instructor", "year", "item"], name="evaluation_entry_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instructor} {self.year} {self.item}"

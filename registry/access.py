@@ -18,6 +18,13 @@ from .models import Area, UserProfile
 class Access:
     role: str | None
     area: Area | None  # None with a role: the whole registry (administrators)
+    # An instructor's account sees no area's rows: only the firms assigned to its instructor today, and its own
+    # records (members.querysets); every area-scoped query gives it nothing.
+    instructor_id: int | None = None
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == Role.INSTRUCTOR
 
     @property
     def sees_nothing(self) -> bool:
@@ -37,13 +44,13 @@ class Access:
         return self.role == Role.ADMIN
 
     def covers(self, area: Area) -> bool:
-        if self.sees_nothing:
+        if self.sees_nothing or self.is_instructor:
             return False
         return self.area is None or area.path.startswith(self.area.path)
 
     def path_q(self, lookup: str) -> Q:
         """A Q keeping rows whose ``lookup`` (an area path) lies in this access's subtree."""
-        if self.sees_nothing:
+        if self.sees_nothing or self.is_instructor:
             return Q(pk__in=[])
         if self.area is None:
             return Q()
@@ -68,6 +75,15 @@ def access_for(user) -> Access:
             access = NO_ACCESS
         elif profile.role == Role.ADMIN:
             access = Access(role=Role.ADMIN, area=None)  # administrators see everything
+        elif profile.role == Role.INSTRUCTOR:
+            # Instructor is members' model: reached through the user's reverse relation by name.
+            instructor_model = type(user)._meta.get_field("instructor").related_model
+            instructor_id = instructor_model.objects.filter(user=user).values_list("pk", flat=True).first()
+            access = (
+                NO_ACCESS
+                if instructor_id is None
+                else Access(role=Role.INSTRUCTOR, area=profile.area, instructor_id=instructor_id)
+            )
         else:
             access = Access(role=profile.role, area=profile.area)
     user._registry_access = access

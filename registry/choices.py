@@ -41,6 +41,7 @@ class Role(models.TextChoices):
     STAFF = "staff", _("组织部工作人员")
     PARK = "park", _("园区党工委")
     READER = "reader", _("只读接口")
+    INSTRUCTOR = "instructor", _("党建指导员")
 
 
 class JobStatus(models.TextChoices):

@@ -8,8 +8,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import models
-from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Collate
+from django.utils import timezone
 
 from .choices import Category, CoverageState
 from .dating import active_q, count_of
@@ -52,7 +53,21 @@ class AreaQuerySet(models.QuerySet):
 
 class EnterpriseQuerySet(models.QuerySet):
     def restrict(self, access):
+        if access.is_instructor:
+            return self.assigned_to(access.instructor_id, timezone.localdate())
         return self.filter(access.path_q("area__path"))
+
+    def assigned_to(self, instructor_id: int, on: dt.date):
+        """The enterprises an instructor is assigned to on ``on`` (its assignments are members' rows, reached by
+        the reverse relation's name)."""
+        assignment = self.model._meta.get_field("instructor_assignments").related_model
+        return self.filter(
+            Exists(
+                assignment.objects.filter(
+                    enterprise=OuterRef("pk"), instructor_id=instructor_id, start__lte=on
+                ).filter(Q(end__isnull=True) | Q(end__gt=on))
+            )
+        )
 
     def in_area(self, area):
         """Enterprises anywhere in ``area``'s subtree."""

@@ -418,11 +418,15 @@ def save_area(*, area):
 
 
 @transaction.atomic
-def create_user(*, username: str, password: str, role: str, area_code: str | None):
-    """A user with one role and one area; the password passes Django's validators."""
+def create_user(
+    *, username: str, password: str, role: str, area_code: str | None, instructor_id: int | None = None
+):
+    """A user with one role and one area; the password passes Django's validators. An ``instructor`` user is
+    linked to one Instructor record (its area is the instructor's) and sees only what that instructor does."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.password_validation import validate_password
 
+    from .choices import Role
     from .models import UserProfile
 
     user_model = get_user_model()
@@ -433,6 +437,20 @@ def create_user(*, username: str, password: str, role: str, area_code: str | Non
         area = Area.objects.filter(code=area_code).first()
         if area is None:
             raise ValidationError({"area": _("未知的区域代码“%(code)s”。") % {"code": area_code}})
+    instructor = None
+    if role == Role.INSTRUCTOR:
+        # The Instructor model lives in members (above this app): reached through the reverse relation by name.
+        instructor_model = user_model._meta.get_field("instructor").related_model
+        instructor = instructor_model.objects.filter(pk=instructor_id).first() if instructor_id else None
+        if instructor is None:
+            raise ValidationError(
+                {"instructor": _("指导员账号必须指定一名党建指导员（--instructor 编号）。")}
+            )
+        if instructor.user_id is not None:
+            raise ValidationError({"instructor": _("该党建指导员已有登录账号。")})
+        area = instructor.area
+    elif instructor_id:
+        raise ValidationError({"instructor": _("只有指导员账号才能关联党建指导员。")})
     user = user_model(username=username, is_staff=role == "admin", is_superuser=role == "admin")
     validate_password(password, user)
     user.set_password(password)
@@ -440,4 +458,7 @@ def create_user(*, username: str, password: str, role: str, area_code: str | Non
     profile = UserProfile(user=user, role=role, area=area)
     profile.full_clean()
     profile.save()
+    if instructor is not None:
+        instructor.user = user
+        instructor.save(update_fields=["user"])
     return user
