@@ -485,3 +485,16 @@ def test_periods_page_shows_how_many_parks_are_approved(world, client):
     rows = {str(q): n for q, _lock, n in page.context["periods"]}
     assert (rows["2025Q3"], rows["2025Q2"], page.context["park_count"]) == (1, 0, 2)
     assert "1 / 2" in page.content.decode()
+
+
+def test_list_queries_do_not_grow_with_the_number_of_parks(world, django_assert_num_queries):
+    api = client_for(world, "staff_zone")
+    api.get(BASE, {"period": "2025Q3"})  # warm the user's access
+    with django_assert_num_queries(2):  # the parks, their submissions (with who submitted and reviewed)
+        assert len(api.get(BASE, {"period": "2025Q3"}).json()) == 2
+    for n in range(6):
+        park = AreaFactory(code=f"X{n}", parent=world["zone"])
+        if n % 2:
+            take_step(area=park, period=Q3, action="submit", user=world["users"]["admin"])
+    with django_assert_num_queries(2):
+        assert len(api.get(BASE, {"period": "2025Q3"}).json()) == 8
