@@ -315,7 +315,19 @@ SPECTACULAR_SETTINGS = {
         },
         {"name": "applicants", "description": "发展党员：入党申请人、入党积极分子、发展对象"},
         {"name": "development-plans", "description": "发展党员指导性计划：每个区域每年一条"},
+        {
+            "name": "instructor-visits",
+            "description": "党建指导员走访记录：指导员哪天走访、指导了哪个单位，内容和发现的问题",
+        },
+        {
+            "name": "enterprise-requests",
+            "description": "企业诉求：单位提出的诉求、受理和办结日期、办理结果，以及季度办结率",
+        },
         {"name": "imports", "description": "Excel 批量导入：模板下载、校验（试导入）和导入、后台任务进度"},
+        {
+            "name": "instructor-evaluations",
+            "description": "指导员年度考核：按考核细则计算的各项得分、总分和等次",
+        },
     ],
 }
 
@@ -410,6 +422,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "members.EnterpriseRequest", "exclude_fields": _STAMPS},
     {"model": "members.InstructorTask", "exclude_fields": ["created_at"]},
     {"model": "members.TaskCompletion", "exclude_fields": ["created_at"]},
+    "members.TaskRecipient",
     "members.EvaluationScheme",
     "members.EvaluationItem",
     {"model": "members.EvaluationEntry", "exclude_fields": ["updated_at"]},

@@ -474,6 +474,38 @@ class InstructorAssignment(DatedRecord):
 # --- instructors' work (走访、诉求、任务) and their yearly evaluation (考核) ------------------------------------------
 
 
+class WorkQuerySet(models.QuerySet):
+    """Instructors' work records (visits, requests): seen where the firm is; an instructor's own account sees the
+    records of its own instructor only (registry.access: its area-scoped queries match nothing)."""
+
+    def restrict(self, access):
+        if access.is_instructor:
+            return self.filter(instructor_id=access.instructor_id)
+        return self.filter(access.path_q("enterprise__area__path"))
+
+    def in_area(self, area: Area):
+        """Records of firms anywhere in ``area``'s subtree."""
+        return self.filter(enterprise__area__path__startswith=area.path)
+
+
+class InstructorVisitQuerySet(WorkQuerySet):
+    pass
+
+
+class EnterpriseRequestQuerySet(WorkQuerySet):
+    def received_between(self, first: dt.date, last: dt.date):
+        """Requests received from ``first`` to ``last``, both days included."""
+        return self.filter(received_on__gte=first, received_on__lte=last)
+
+    def open_on(self, on: dt.date):
+        """Requests received by ``on`` and not closed by then."""
+        return self.filter(Q(received_on__lte=on) & (Q(closed_on__isnull=True) | Q(closed_on__gt=on)))
+
+    def still_open(self):
+        """Requests with no 办结日期 yet."""
+        return self.filter(closed_on__isnull=True)
+
+
 class InstructorVisit(models.Model):
     """A visit or guidance an instructor gave a firm on a day (走访/指导记录): dated, audited, never deleted."""
 
@@ -489,6 +521,8 @@ class InstructorVisit(models.Model):
     problems = models.TextField(_("发现的问题"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = InstructorVisitQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("走访记录")
@@ -524,6 +558,8 @@ class EnterpriseRequest(models.Model):
     result = models.TextField(_("办理结果"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = EnterpriseRequestQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("企业诉求")
@@ -584,6 +620,27 @@ class TaskCompletion(models.Model):
         verbose_name = _("任务完成情况")
         verbose_name_plural = _("任务完成情况")
         constraints = [models.UniqueConstraint(fields=["task", "instructor"], name="task_completion_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.instructor}"
+
+
+class TaskRecipient(models.Model):
+    """An instructor a task was published to (下达对象): fixed when the task is published (members.duties), so who
+    owes a task never changes with later assignments. A pair without a TaskCompletion is pending (or overdue)."""
+
+    task = models.ForeignKey(
+        InstructorTask, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="recipients"
+    )
+    instructor = models.ForeignKey(
+        Instructor, verbose_name=_("党建指导员"), on_delete=models.PROTECT, related_name="task_recipients"
+    )
+
+    class Meta:
+        verbose_name = _("任务下达对象")
+        verbose_name_plural = _("任务下达对象")
+        ordering = ["task", "instructor"]
+        constraints = [models.UniqueConstraint(fields=["task", "instructor"], name="task_recipient_unique")]
 
     def __str__(self) -> str:
         return f"{self.task} {self.instructor}"

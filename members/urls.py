@@ -1,7 +1,9 @@
 from django.urls import path
 
 from . import development_views as development
+from . import evaluation_views as evaluation
 from . import views
+from . import work_views as work
 
 app_name = "members"
 
@@ -62,5 +64,43 @@ urlpatterns = [
         "development/plans/<int:pk>/edit/",
         development.DevelopmentPlanUpdateView.as_view(),
         name="development_plan_update",
+    ),
+]
+
+# Instructors' work (issue 15): an instructor's own phone pages, and staff's lists, forms and downloads.
+urlpatterns += [
+    path("instructor/", work.MyFirmsView.as_view(), name="my_firms"),
+    path("instructor/visits/", work.MyVisitListView.as_view(), name="my_visits"),
+    path("instructor/visits/new/", work.MyVisitCreateView.as_view(), name="my_visit_create"),
+    path("instructor/visits/<int:pk>/edit/", work.MyVisitUpdateView.as_view(), name="my_visit_update"),
+    path("instructor/requests/", work.MyRequestListView.as_view(), name="my_requests"),
+    path("instructor/requests/new/", work.MyRequestCreateView.as_view(), name="my_request_create"),
+    path("instructor/requests/<int:pk>/edit/", work.MyRequestUpdateView.as_view(), name="my_request_update"),
+    path("instructor/requests/<int:pk>/close/", work.MyRequestCloseView.as_view(), name="my_request_close"),
+    path("instructors/visits/", work.VisitListView.as_view(), name="visit_list"),
+    path("instructors/visits/new/", work.VisitCreateView.as_view(), name="visit_create"),
+    path("instructors/visits/<int:pk>/edit/", work.VisitUpdateView.as_view(), name="visit_update"),
+    path("instructors/visits/export.xlsx", work.VisitExportView.as_view(), name="export_visits"),
+    path("instructors/requests/", work.RequestListView.as_view(), name="request_list"),
+    path("instructors/requests/new/", work.RequestCreateView.as_view(), name="request_create"),
+    path("instructors/requests/<int:pk>/edit/", work.RequestUpdateView.as_view(), name="request_update"),
+    path("instructors/requests/<int:pk>/close/", work.RequestCloseView.as_view(), name="request_close"),
+    path("instructors/requests/export.xlsx", work.RequestExportView.as_view(), name="export_requests"),
+]
+
+# 重点工作任务 and 指导员年度考核 (issue 15): members.evaluation_views.
+urlpatterns += [
+    path("instructor/tasks/", evaluation.MyTasksView.as_view(), name="my_tasks"),
+    path("instructors/tasks/", evaluation.TaskListView.as_view(), name="task_list"),
+    path("instructors/tasks/new/", evaluation.TaskCreateView.as_view(), name="task_create"),
+    path("instructors/tasks/<int:pk>/", evaluation.TaskDetailView.as_view(), name="task_detail"),
+    path("instructors/tasks/<int:pk>/done/", evaluation.TaskDoneView.as_view(), name="task_done"),
+    path("instructors/evaluation/", evaluation.EvaluationView.as_view(), name="evaluation"),
+    path("instructors/evaluation.xlsx", evaluation.EvaluationXlsxView.as_view(), name="evaluation_xlsx"),
+    path("instructors/evaluation/enter/", evaluation.EntryView.as_view(), name="evaluation_entry"),
+    path(
+        "instructors/evaluation/<int:pk>/<slug:code>/",
+        evaluation.EvidenceView.as_view(),
+        name="evaluation_evidence",
     ),
 ]

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from registry.rules import (
@@ -153,12 +154,19 @@ def dissolution_ends(links: Iterable, *, on: dt.date) -> LinkChange:
 
 
 def organization_recompute(
-    old, new, *, links_changed_on: dt.date | None, enterprise_areas: Iterable[int]
+    old,
+    new,
+    *,
+    links_changed_on: dt.date | None,
+    enterprise_areas: Iterable[int],
+    today: dt.date | None = None,
 ) -> list[tuple[int, dt.date | None]]:
     """The (area id, since) pairs a create (``old`` None) or an update of an organisation asks to recompute.
 
     ``enterprise_areas``: the areas of the enterprises it covers or covered (they change state with it);
-    ``links_changed_on``: the day its links changed, if they did."""
+    ``links_changed_on``: the day its links changed, if they did. A new secretary or term end (undated fields
+    that move the units' 有效覆盖) counts from ``today`` (default: the local date), never before 成立: past
+    quarters keep what they stored, and a quarter already submitted does not refuse the change."""
     areas = {new.area_id, *enterprise_areas} | ({old.area_id} if old is not None else set())
     if old is None:
         return [(area_id, new.founded_on) for area_id in sorted(areas)]
@@ -168,5 +176,7 @@ def organization_recompute(
             touched += [getattr(old, name), getattr(new, name)]
     if old.setup != new.setup or old.area_id != new.area_id:
         touched.append(new.founded_on)
+    if old.secretary_id != new.secretary_id or old.term_ends_on != new.term_ends_on:
+        touched.append(max(today or timezone.localdate(), new.founded_on))
     since = earliest(*touched)
     return [] if since is None else [(area_id, since) for area_id in sorted(areas)]

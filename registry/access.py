@@ -77,7 +77,8 @@ def access_for(user) -> Access:
             access = Access(role=Role.ADMIN, area=None)  # administrators see everything
         elif profile.role == Role.INSTRUCTOR:
             # Instructor is members' model: reached through the user's reverse relation by name.
-            instructor_model = type(user)._meta.get_field("instructor").related_model
+            # ``user._meta``, not ``type(user)``: a page's request.user is a lazy object wrapping the user.
+            instructor_model = user._meta.get_field("instructor").related_model
             instructor_id = instructor_model.objects.filter(user=user).values_list("pk", flat=True).first()
             access = (
                 NO_ACCESS

@@ -17,13 +17,20 @@ class Numerator(models.TextChoices):
     ORG = "org", _("建立党组织（单建 + 联建）")
     SINGLE = "single", _("单独组建")
     WORK = "work", _("党的工作覆盖（党组织或指导员）")
+    EFFECTIVE_ORG = "effective_org", _("党组织有效覆盖（书记在岗、单独组建的正式党员不少于3名、未逾期换届）")
+    EFFECTIVE_WORK = "effective_work", _("党的工作有效覆盖（仅有党建指导员的单位本季度至少走访一次）")
 
 
 NUMERATOR_STATES = {
     Numerator.ORG: ("single", "joint"),
     Numerator.SINGLE: ("single",),
     Numerator.WORK: ("single", "joint", "work"),
+    Numerator.EFFECTIVE_ORG: ("single", "joint"),
+    Numerator.EFFECTIVE_WORK: ("work",),
 }
+# 有效覆盖: the numerator counts only the units of its states that meet every condition (EnterpriseState.effective,
+# reports.engine.effective), and the denominator only the units in those states, not the whole population.
+EFFECTIVE_NUMERATORS = frozenset({Numerator.EFFECTIVE_ORG, Numerator.EFFECTIVE_WORK})
 
 
 class SubmissionStatus(models.TextChoices):

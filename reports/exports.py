@@ -17,7 +17,7 @@ from registry.choices import CoverageState
 from registry.excel.cells import Column, Kind, choice_formatter, parse_date
 from registry.excel.sheets import Heading, save_workbook
 
-from .engine.workqueue import APPLICANT, AREA, ENTERPRISE, ORGANIZATION, WorkItem
+from .engine.workqueue import APPLICANT, AREA, ENTERPRISE, ORGANIZATION, TASK, WorkItem
 
 CHUNK = 2000
 _coverage = choice_formatter(CoverageState)
@@ -85,6 +85,15 @@ WORK_KINDS = {
         (_("计划发展（名）"), "planned", 14),
         (_("已发展（名）"), "admitted", 14),
     ),
+    TASK: lambda: _kind(
+        "work-task",
+        _("逾期任务"),
+        (_("党建指导员"), "instructor", 12),
+        (_("所属区域"), "area", 16),
+        (_("任务名称"), "title", 36),
+        (_("下达日期"), "published_on", 12, parse_date),
+        (_("完成期限"), "due_on", 12, parse_date),
+    ),
 }
 
 
@@ -114,6 +123,15 @@ def _work_rows(item: WorkItem, queryset) -> Iterator[dict]:
                 "full_member_count": o.full_member_count,
                 "unit_count": o.unit_count,
                 "term_ends_on": o.term_ends_on,
+            }
+    elif item.kind == TASK:
+        for r in rows:
+            yield {
+                "instructor": r.instructor.name,
+                "area": r.instructor.area.name,
+                "title": r.task.title,
+                "published_on": r.task.published_on,
+                "due_on": r.task.due_on,
             }
     elif item.kind == APPLICANT:
         for a in rows:

@@ -12,7 +12,14 @@ from registry.models import Area, Enterprise
 from registry.numbers import percent, rounded
 from registry.periods import Quarter, QuarterField
 
-from .choices import NUMERATOR_STATES, Numerator, Population, SubmissionAction, SubmissionStatus
+from .choices import (
+    EFFECTIVE_NUMERATORS,
+    NUMERATOR_STATES,
+    Numerator,
+    Population,
+    SubmissionAction,
+    SubmissionStatus,
+)
 
 
 class IndicatorQuerySet(models.QuerySet):
@@ -26,7 +33,7 @@ class Indicator(models.Model):
     code = models.SlugField(_("指标代码"), max_length=60, unique=True)
     name = models.CharField(_("指标名称"), max_length=100)
     population = models.CharField(_("统计范围（分母）"), max_length=20, choices=Population.choices)
-    numerator = models.CharField(_("分子条件"), max_length=10, choices=Numerator.choices)
+    numerator = models.CharField(_("分子条件"), max_length=20, choices=Numerator.choices)
     decimals = models.PositiveSmallIntegerField(_("小数位数"), default=1)
     source = models.TextField(_("政策依据"), blank=True)
     valid_from = models.DateField(_("启用日期"), default=dt.date(2000, 1, 1))
@@ -46,7 +53,37 @@ class Indicator(models.Model):
 
     @property
     def states(self) -> tuple[str, ...]:
+        """The coverage states the numerator counts (of an effective indicator: only its effective units)."""
         return NUMERATOR_STATES[Numerator(self.numerator)]
+
+    @property
+    def effective_only(self) -> bool:
+        """有效覆盖: the numerator counts only the units meeting every condition (EnterpriseState.effective) and
+        the denominator only the units in ``states``, not the whole population."""
+        return self.numerator in EFFECTIVE_NUMERATORS
+
+    @property
+    def denominator_states(self) -> tuple[str, ...] | None:
+        """The coverage states the denominator counts; None: every state (the whole population)."""
+        return self.states if self.effective_only else None
+
+    def denominator_q(self, *, state: str = "state") -> Q:
+        """Among rows of the indicator's population (EnterpriseState, or units annotated ``coverage`` with
+        ``state="coverage"``), those its denominator counts."""
+        base = self.denominator_states
+        return Q() if base is None else Q(**{f"{state}__in": base})
+
+    def numerator_q(self, *, state: str = "state", effective: str = "effective") -> Q:
+        """Among rows of the indicator's population, those its numerator counts (a subset of the denominator's)."""
+        counted = Q(**{f"{state}__in": self.states})
+        return counted & Q(**{effective: True}) if self.effective_only else counted
+
+    def counts(self, state: str, effective: bool) -> tuple[int, int]:
+        """What one unit of the population adds to (numerator, denominator): the Python twin of the two Qs."""
+        base = self.denominator_states
+        if base is not None and state not in base:
+            return 0, 0
+        return int(state in self.states and (effective or not self.effective_only)), 1
 
 
 class Snapshot(models.Model):
@@ -145,6 +182,7 @@ class StateDirect(models.Model):
     category = models.CharField(max_length=16)
     above_scale = models.BooleanField()
     state = models.CharField(max_length=10)
+    effective = models.BooleanField(default=False)  # 有效覆盖 (EnterpriseState.effective)
     n = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -152,7 +190,8 @@ class StateDirect(models.Model):
         verbose_name_plural = _("单位状态直属统计")
         constraints = [
             models.UniqueConstraint(
-                fields=["period", "area", "category", "above_scale", "state"], name="state_direct_unique"
+                fields=["period", "area", "category", "above_scale", "state", "effective"],
+                name="state_direct_unique",
             )
         ]
 
@@ -201,6 +240,9 @@ class EnterpriseState(models.Model):
     category = models.CharField(max_length=16)
     above_scale = models.BooleanField()
     state = models.CharField(max_length=10)
+    # 有效覆盖 at the quarter's end (reports.engine.effective): a unit with an organisation whose secretary is in
+    # post, with enough full members and no overdue 换届; a unit with only an instructor visited in the quarter.
+    effective = models.BooleanField(default=False)
     party_members = models.PositiveIntegerField(default=0)
     full_members = models.PositiveIntegerField(default=0)
 

@@ -84,7 +84,8 @@ class Selection:
 
 def default_area(access: Access) -> Area | None:
     """The user's own area; for administrators the top of the tree."""
-    if access.area is not None:
+    # ``covers``: an instructor's account has an area on its profile but sees none of its figures (issue 15).
+    if access.area is not None and access.covers(access.area):
         return access.area
     return Area.objects.restrict(access).filter(parent__isnull=True).order_by("path").first()
 

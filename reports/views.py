@@ -32,6 +32,7 @@ from registry.validators import check_text
 
 from .closing.submissions import reporting_areas, submissions_for, summarize, visible_reporting_areas
 from .engine.development import quarter_development
+from .engine.effective import with_unmet
 from .engine.explain import DENOMINATOR, NUMERATOR, changes, drill_enterprises, drill_live
 from .engine.figures import FigureNotFound, by_child_area, live_figure, series, stored_figure
 from .engine.periods import close_period, reopen_period
@@ -135,6 +136,12 @@ def _work_queue_counts(queue) -> list[tuple]:
 class DashboardView(SelectionMixin, TemplateView):
     template_name = "reports/dashboard.html"
 
+    def dispatch(self, request, *args, **kwargs):
+        # An instructor's account has no area's figures to see: its home is its firms (issue 15).
+        if access_for(request.user).is_instructor:
+            return HttpResponseRedirect(reverse("members:my_firms"))
+        return super().dispatch(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         s = self.selection
         context = self.selection_context()
@@ -205,12 +212,15 @@ class DrillView(SelectionMixin, TemplateView):
         s = self.selection
         figure, part, rows = self.drill()
         page = Paginator(rows, _page_size(self.request)).get_page(self.request.GET.get("page"))
+        # 有效覆盖: each unit of the denominator that is not effectively covered shows the conditions it fails.
+        explain = s.indicator.effective_only and part == DENOMINATOR
         return {
             **self.selection_context(),
             "figure": figure,
             "part": part,
             "page_obj": page,
-            "rows": page.object_list,
+            "rows": with_unmet(page.object_list, figure.as_of) if explain else page.object_list,
+            "explain_unmet": explain,
             "live": bool(s.on),
             **kwargs,
         }

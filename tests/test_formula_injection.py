@@ -131,6 +131,7 @@ WORKBOOKS = {
     "members": ("/members/export.xlsx", {}, PAYLOADS[1::2]),
     "instructors": ("/instructors/export.xlsx", {}, PAYLOADS),
     "quarterly page": ("/reports/quarterly.xlsx", {"area": "Z", "period": str(Q)}, PAYLOADS),
+    "instructor evaluation": ("/instructors/evaluation.xlsx", {"area": "Z"}, PAYLOADS),
 }
 API_PATHS = {
     "areas": ("/api/v1/areas/", {}, ["=1+1"]),

@@ -86,7 +86,10 @@ COMPONENTS = {
         "`minority` 少数民族、`college_or_above` 大专及以上学历、`under_35` 35 岁以下、`mobile` 流动党员。"
     ),
     "SeriesPoint": "一个季度的统计数字：季度、统计日、分子、分母、百分数和计算时间。",
-    "DrillEnterprise": "计入统计的一个单位；`coverage` 为统计日的覆盖状态。",
+    "DrillEnterprise": (
+        "计入统计的一个单位；`coverage` 为统计日的覆盖状态；`unmet_conditions` 为有效覆盖指标分母名单中"
+        "该单位未满足的有效覆盖条件（其他情况为空列表）。"
+    ),
     "Indicator": "一项覆盖指标的定义：统计范围（分母）、分子条件、小数位数、政策依据，以及启用和停用日期。",
     "Development": "一个区域（含下级区域）一年的发展党员计划、接收人数、完成率和各阶段人数。",
     "DevelopmentPlan": "发展党员指导性计划：一个区域一年一条，该区域及其下级区域的发展人数都计入。",
@@ -106,6 +109,9 @@ COMPONENTS = {
     "InstructorAssignment": "党建指导员选派：指导员、单位和起止日期（`end` 不含当日，null 表示至今）；创建后只能填 `end` 结束。",
     "Applicant": "发展党员：入党申请人、入党积极分子、发展对象及其各阶段日期。身份证号码和联系电话读取时脱敏，出生日期只显示年份。",
     "ApplicantAdvance": "进入的下一阶段 `stage` 和日期 `on`。",
+    "InstructorVisit": "党建指导员的一次走访或指导：指导员、单位、走访日期、类型、走访内容和发现的问题。",
+    "EnterpriseRequestRecord": "单位的一条诉求：单位、经办指导员、受理日期、类别、内容，办结日期和办理结果（未办结时为 null）。",
+    "RequestSummary": "一个季度的诉求办结率：受理数 `received`、其中到季末已办结数 `closed`、办结率 `percent`（没有受理时为 null）。",
     "ImportUpload": "上传的 .xlsx 文件 `file`，以及是否只校验不写入 `dry_run`（默认 true）。",
     "ImportResult": (
         "导入结果：`summary` 各类行数，`rows` 每一行将新增、修改还是不变及字段变化，`errors` 全部问题；"

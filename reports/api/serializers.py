@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from registry.numbers import percent
@@ -79,3 +80,9 @@ class DrillEnterpriseSerializer(serializers.Serializer):
     category = serializers.CharField()
     area = serializers.CharField(source="area.code")
     coverage = serializers.CharField()
+    unmet_conditions = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_unmet_conditions(self, row) -> list[str]:
+        """有效覆盖 indicators' denominator: the conditions the unit fails (reports.engine.effective.with_unmet)."""
+        return getattr(row, "unmet", [])

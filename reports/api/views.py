@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from registry.access import access_for
 from registry.audit import record_event
 
+from ..engine.effective import with_unmet
 from ..engine.explain import DENOMINATOR, NUMERATOR, drill_enterprises, drill_live
 from ..engine.figures import (
     FigureNotFound,
@@ -112,6 +113,7 @@ DRILL_EXAMPLE = OpenApiExample(
         "category": "enterprise",
         "area": "P01",
         "coverage": "single",
+        "unmet_conditions": ["换届逾期（届满日期 2025-06-30）"],
     },
     response_only=True,
 )
@@ -185,7 +187,8 @@ def _plain(data):
     summary="统计指标",
     description=(
         "可以查询的覆盖指标：代码、名称、统计范围（分母：规模以上非公企业、非公企业、社会组织、两新组织）、"
-        "分子条件（党组织覆盖、单独组建、党的工作覆盖）、小数位数和政策依据。"
+        "分子条件（党组织覆盖、单独组建、党的工作覆盖，以及党组织有效覆盖、党的工作有效覆盖：这两项的分母只含"
+        "建立党组织的、或仅有党建指导员的单位）、小数位数和政策依据。"
         "`is_headline` 为 true 的是首要指标，其他统计接口不填 `indicator` 时即用它。"
     ),
 )
@@ -235,7 +238,10 @@ class DrillView(SelectionMixin, generics.ListAPIView):
             "一个覆盖率背后的单位名单：`part=numerator`（默认）为计入分子的、已覆盖的单位，"
             "`part=denominator` 为计入分母的全部单位，与 `GET /api/v1/coverage/` 的同一组参数一一对应，"
             "名单的条数（`count`）就是分子或分母。`coverage` 为该单位在统计日的覆盖状态：single 单独组建、"
-            "joint 联合组建、work 工作覆盖、none 未覆盖。按单位名称排列。\n\n"
+            "joint 联合组建、work 工作覆盖、none 未覆盖。按单位名称排列。"
+            "有效覆盖指标（如 `effective-org-coverage-above-scale`）的 `part=denominator` 名单中，"
+            "`unmet_conditions` 列出未达到有效覆盖的单位未满足的条件（如“未配备书记”“本季度未走访”），"
+            "其他情况为空列表。\n\n"
             "请求示例（开发区 2025 年第三季度未覆盖和已覆盖的全部规上企业，下载为 Excel）：\n\n"
             "```\nGET /api/v1/coverage/enterprises/?area=KFQ&period=2025Q3&part=denominator&format=xlsx\n```"
         ),
@@ -245,9 +251,21 @@ class DrillView(SelectionMixin, generics.ListAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
+    def get_serializer(self, *args, **kwargs):
+        """A list of an effective indicator's denominator carries each unit's unmet conditions (two queries per
+        page, whatever its size)."""
+        if args and kwargs.get("many") and self._part() == DENOMINATOR:
+            s = self.selection
+            if s.indicator.effective_only:
+                args = (with_unmet(args[0], s.as_of), *args[1:])
+        return super().get_serializer(*args, **kwargs)
+
+    def _part(self) -> str:
+        return self.request.query_params.get("part", NUMERATOR)
+
     def get_queryset(self):
         s = self.selection.resolve()
-        part = self.request.query_params.get("part", NUMERATOR)
+        part = self._part()
         if part not in (NUMERATOR, DENOMINATOR):
             raise exceptions.ValidationError({"part": ["part 只能是 numerator 或 denominator。"]})
         if s.on:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -62,6 +62,9 @@ class Reason(models.TextChoices):
     LINK_CHANGED = "link_changed", gettext_lazy("党组织覆盖关系变化")
     INSTRUCTOR_ASSIGNED = "instructor_assigned", gettext_lazy("选派党建指导员")
     INSTRUCTOR_ENDED = "instructor_ended", gettext_lazy("党建指导员撤出")
+    # 有效覆盖 only: the unit kept its coverage state but now meets (or no longer meets) every condition.
+    EFFECTIVE_MET = "effective_met", gettext_lazy("达到有效覆盖条件")
+    EFFECTIVE_LOST = "effective_lost", gettext_lazy("不再满足有效覆盖条件")
     OTHER = "other", gettext_lazy("其他（如更正登记信息）")
 
 
@@ -74,6 +77,7 @@ LINE_ORDER = {
         Reason.ORG_FOUNDED,
         Reason.LINK_CHANGED,
         Reason.INSTRUCTOR_ASSIGNED,
+        Reason.EFFECTIVE_MET,
         Reason.OTHER,
     ),
     LEFT: (
@@ -83,6 +87,7 @@ LINE_ORDER = {
         Reason.ORG_DISSOLVED,
         Reason.LINK_CHANGED,
         Reason.INSTRUCTOR_ENDED,
+        Reason.EFFECTIVE_LOST,
         Reason.OTHER,
     ),
 }
@@ -174,13 +179,13 @@ def bridge(area: Area, period: Quarter, indicator: Indicator) -> Bridge:
         # Nothing to compare with: every unit counted at the end enters as new.
         counted = (
             _counted(area_ids, period, indicator)
-            .values_list("enterprise_id", "state")
+            .values_list("enterprise_id", "state", "effective")
             .order_by("enterprise_id")
         )
         ids, numerator = [], 0
-        for pk, state in counted:
+        for pk, state, effective in counted:
             ids.append(pk)
-            numerator += state in indicator.states
+            numerator += indicator.counts(state, effective)[0]
         entered = [_line(Reason.NEW, numerator, len(ids), ids)] if ids else []
         return Bridge(area, period, previous, indicator, opening, closing, entered, [], comparable=False)
 
@@ -241,8 +246,10 @@ def _line(reason: str, numerator: int, denominator: int, ids: list[int]) -> Brid
 
 def _counted(area_ids: list[int], period: Quarter, indicator: Indicator):
     """The stored rows of ``period`` in the area's subtree that an indicator's denominator counts."""
-    return EnterpriseState.objects.filter(period=period, area_id__in=area_ids).filter(
-        population_q(indicator.population)
+    return (
+        EnterpriseState.objects.filter(period=period, area_id__in=area_ids)
+        .filter(population_q(indicator.population))
+        .filter(indicator.denominator_q())
     )
 
 
@@ -252,8 +259,9 @@ def _totals(area_ids: list[int], periods: list[Quarter], indicator: Indicator) -
     rows = (
         EnterpriseState.objects.filter(period__in=periods, area_id__in=area_ids)
         .filter(population_q(indicator.population))
+        .filter(indicator.denominator_q())
         .values_list("period")
-        .annotate(d=Count("pk"), n=Count("pk", filter=Q(state__in=indicator.states)))
+        .annotate(d=Count("pk"), n=Count("pk", filter=indicator.numerator_q()))
         .order_by()
     )
     return {period: Ratio(n, d) for period, d, n in rows}
@@ -265,15 +273,15 @@ def _changed(area_ids: list[int], previous: Quarter, period: Quarter, indicator:
     A unit counts at an end only if it has a counted row in the subtree then, so a changed unit has a counted row
     at one end with no row of the same contribution (numerator or not) at the other: found in the database, one
     index probe a row, so only the few changed ids travel (one query, both directions in a UNION)."""
-    states = indicator.states
+    counted = indicator.numerator_q()
 
     def one_way(this: Quarter, other: Quarter):
         there = _counted(area_ids, other, indicator).filter(enterprise=OuterRef("enterprise_id"))
-        same_in = Exists(there.filter(state__in=states))
-        same_out = Exists(there.exclude(state__in=states))
+        same_in = Exists(there.filter(counted))
+        same_out = Exists(there.exclude(counted))
         return (
             _counted(area_ids, this, indicator)
-            .filter((Q(state__in=states) & ~same_in) | (~Q(state__in=states) & ~same_out))
+            .filter((counted & ~same_in) | (~counted & ~same_out))
             .values_list("enterprise_id", flat=True)
             .order_by()
         )
@@ -286,6 +294,7 @@ class _Row(NamedTuple):
     category: str
     above_scale: bool
     state: str
+    effective: bool = False
 
 
 def _place(
@@ -302,7 +311,7 @@ def _place(
     start, end = previous.last_day, period.last_day  # events dated in (start, end] moved the unit
     rows: dict[int, dict[Quarter, _Row]] = defaultdict(dict)
     dates: dict[int, tuple[dt.date | None, dt.date | None]] = {}
-    for pk, quarter, area_id, category, above_scale, state, established, deregistered in (
+    for pk, quarter, area_id, category, above_scale, state, effective, established, deregistered in (
         EnterpriseState.objects.filter(period__in=[previous, period], enterprise_id__in=ids)
         .values_list(
             "enterprise_id",
@@ -311,39 +320,46 @@ def _place(
             "category",
             "above_scale",
             "state",
+            "effective",
             "enterprise__established_on",
             "enterprise__deregistered_on",
         )
         .order_by()
     ):
-        rows[pk][quarter] = _Row(area_id, category, above_scale, state)
+        rows[pk][quarter] = _Row(area_id, category, above_scale, state, effective)
         dates[pk] = (established, deregistered)
 
     population, states = indicator.population, indicator.states
 
-    def counts(row: _Row | None) -> tuple[int, int]:
-        if row is None or row.area_id not in subtree or not _in_population(row, population):
-            return 0, 0
-        return int(row.state in states), 1
+    def counted(row: _Row | None) -> bool:
+        return row is not None and row.area_id in subtree and _in_population(row, population)
 
-    moves = []  # (id, before, after, n delta, d delta)
+    def counts(row: _Row | None) -> tuple[int, int]:
+        return indicator.counts(row.state, row.effective) if counted(row) else (0, 0)
+
+    moves = []  # (id, before, after, n delta, d delta, whether the coverage moved it)
     for pk in ids:
         before, after = rows[pk].get(previous), rows[pk].get(period)
         (n0, d0), (n1, d1) = counts(before), counts(after)
         if (n0, d0) != (n1, d1):
-            moves.append((pk, before, after, n1 - n0, d1 - d0))
+            # In the population at both ends: its coverage moved it (for an effective indicator, whose
+            # denominator counts some states only, possibly in or out of the denominator too).
+            by_coverage = not (d1 - d0) or (counted(before) and counted(after))
+            moves.append((pk, before, after, n1 - n0, d1 - d0, by_coverage))
 
     # Dated records, only for the units a reason needs them for.
-    scale_ids = [pk for pk, b, a, _dn, dd in moves if dd and b and a and _both_inside(b, a, subtree)]
-    coverage_ids = [pk for pk, _b, _a, _dn, dd in moves if not dd]
+    scale_ids = [
+        pk for pk, b, a, _dn, dd, c in moves if dd and not c and b and a and _both_inside(b, a, subtree)
+    ]
+    coverage_ids = [pk for pk, _b, _a, _dn, _dd, by_coverage in moves if by_coverage]
     scale_events = _above_scale_events(scale_ids, start, end)
     links = _links(coverage_ids, start, end)
     assignments = _assignments(coverage_ids, start, end)
 
     placed = []
-    for pk, before, after, dn, dd in moves:
+    for pk, before, after, dn, dd, by_coverage in moves:
         side = ENTERED if dn > 0 or dd > 0 else LEFT
-        if dd:
+        if not by_coverage:
             reason = _denominator_reason(
                 side, before, after, subtree, dates[pk], scale_events[pk], start, end
             )
@@ -396,8 +412,11 @@ def _denominator_reason(side, before, after, subtree, dates, scale_events, start
 
 
 def _numerator_reason(side, before, after, links, assignments, states, start, end) -> str:
-    """Why a unit counted at both ends entered or left the numerator: the organisation or link that gives its
-    new state (entered) or gave its old one (left), or the instructor assignment when that state is 工作覆盖."""
+    """Why a unit counted at both ends entered or left the numerator (or an effective indicator's denominator):
+    the organisation or link that gives its new state (entered) or gave its old one (left), the instructor
+    assignment when that state is 工作覆盖, or, in the same state, the conditions of 有效覆盖."""
+    if before.state == after.state and before.effective != after.effective:
+        return Reason.EFFECTIVE_MET if after.effective else Reason.EFFECTIVE_LOST
     if side == ENTERED:
         state, on = after.state, end
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import ExtractYear
@@ -22,25 +22,40 @@ from registry.models import Area, Enterprise
 from registry.numbers import percent, rounded
 
 from ..choices import Population
+from .effective import effective_units
 
 STATES = ("single", "joint", "work", "none")
 
 
 @dataclass
 class Breakdown:
-    """How many enterprises of a population are in each coverage state."""
+    """How many enterprises of a population are in each coverage state (and, per state, how many of them are
+    effectively covered: ``effective``)."""
 
     single: int = 0
     joint: int = 0
     work: int = 0
     none: int = 0
+    effective: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
-    def add(self, state: str, n: int) -> None:
+    def add(self, state: str, n: int, effective: int = 0) -> None:
         setattr(self, state, getattr(self, state) + n)
+        if effective:
+            self.effective[state] = self.effective.get(state, 0) + effective
 
     def merge(self, other: Breakdown) -> None:
         for state in STATES:
-            self.add(state, getattr(other, state))
+            self.add(state, getattr(other, state), other.effective.get(state, 0))
+
+    def fraction(self, indicator) -> tuple[int, int, Breakdown]:
+        """``indicator``'s (numerator, denominator, breakdown of the denominator's units) from these counts: an
+        effective indicator counts only the units of its states, its numerator only the effective ones."""
+        base = indicator.denominator_states
+        if base is None:
+            return self.count(indicator.states), self.total, self
+        shown = Breakdown(**{state: getattr(self, state) for state in base})
+        shown.effective = {state: self.effective.get(state, 0) for state in base}
+        return sum(shown.effective.values()), shown.total, shown
 
     @property
     def total(self) -> int:
@@ -78,15 +93,18 @@ def population_q(population: str, *, above_scale_field: str = "above_scale") -> 
     return Q()
 
 
-def enterprise_states_on(on: dt.date, enterprises=None):
-    """Values rows (pk, area_id, category, is_above_scale, coverage) of the enterprises operating on ``on``."""
+def enterprise_states_on(on: dt.date, enterprises=None) -> list[tuple[int, int, str, bool, str, bool]]:
+    """Rows (pk, area_id, category, is_above_scale, coverage, effective) of the enterprises operating on ``on``
+    (``effective``: 有效覆盖, reports.engine.effective), in a fixed handful of queries."""
     qs = enterprises if enterprises is not None else Enterprise.objects.all()
-    return (
+    rows = list(
         qs.operating_on(on)
         .with_coverage(on)
         .with_above_scale(on)
         .values_list("pk", "area_id", "category", "is_above_scale", "coverage")
     )
+    effective = effective_units(on, [(row[0], row[4]) for row in rows])
+    return [(*row, row[0] in effective) for row in rows]
 
 
 # --- rolling figures up the area tree ---------------------------------------------------------------------------
@@ -119,15 +137,15 @@ class AreaTree:
 
 
 def roll_up_states(
-    rows: Iterable[tuple[int, str, bool, str, int]], tree: AreaTree, only: set[int] | None = None
+    rows: Iterable[tuple[int, str, bool, str, bool, int]], tree: AreaTree, only: set[int] | None = None
 ) -> dict[int, dict[str, Breakdown]]:
-    """From (area_id, category, above_scale, state, n) rows to area → population → Breakdown over each subtree
-    (only for the areas in ``only`` when given)."""
+    """From (area_id, category, above_scale, state, effective, n) rows to area → population → Breakdown over each
+    subtree (only for the areas in ``only`` when given)."""
     # Sum per (target area, category, above_scale, state) first: a quarter has a few thousand rows but only a few
     # dozen such groups per area, so the populations are applied per group rather than per row.
     targets_of: dict[int, tuple[int, ...]] = {}
-    sums: dict[tuple[int, str, bool, str], int] = defaultdict(int)
-    for area_id, category, above_scale, state, n in rows:
+    sums: dict[tuple[int, str, bool, str], list[int]] = defaultdict(lambda: [0, 0])
+    for area_id, category, above_scale, state, effective, n in rows:
         targets = targets_of.get(area_id)
         if targets is None:
             targets = tree.self_and_ancestors(area_id)
@@ -135,11 +153,14 @@ def roll_up_states(
                 targets = tuple(t for t in targets if t in only)
             targets_of[area_id] = targets
         for target in targets:
-            sums[target, category, above_scale, state] += n
+            counts = sums[target, category, above_scale, state]
+            counts[0] += n
+            if effective:
+                counts[1] += n
     out: dict[int, dict[str, Breakdown]] = defaultdict(lambda: defaultdict(Breakdown))
-    for (target, category, above_scale, state), n in sums.items():
+    for (target, category, above_scale, state), (n, effective) in sums.items():
         for population in populations_of(category, above_scale):
-            out[target][population].add(state, n)
+            out[target][population].add(state, n, effective)
     return out
 
 
@@ -283,11 +304,11 @@ def roll_up_members(direct: dict[int, dict], tree: AreaTree) -> dict[int, Member
 def coverage_on(area: Area, on: dt.date) -> dict[str, Breakdown]:
     """Population → Breakdown for ``area``'s subtree on any date, computed live (the as-of answer)."""
     out: dict[str, Breakdown] = {p: Breakdown() for p in Population.values}
-    for _pk, _area_id, category, above_scale, state in enterprise_states_on(
+    for _pk, _area_id, category, above_scale, state, effective in enterprise_states_on(
         on, Enterprise.objects.in_area(area)
     ):
         for population in populations_of(category, above_scale):
-            out[population].add(state, 1)
+            out[population].add(state, 1, int(effective))
     return out
 
 

@@ -16,33 +16,39 @@ from registry.periods import Quarter
 
 from ..models import EnterpriseState, Indicator, is_computed
 from .coverage import population_q
+from .effective import effective_units
 
 NUMERATOR, DENOMINATOR = "numerator", "denominator"
 
 
 def drill_states(area: Area, period: Quarter, indicator: Indicator, part: str = NUMERATOR):
     """EnterpriseState rows behind a stored figure: the denominator, or its numerator part."""
-    rows = EnterpriseState.objects.filter(period=period, area__path__startswith=area.path).filter(
-        population_q(indicator.population)
+    rows = (
+        EnterpriseState.objects.filter(period=period, area__path__startswith=area.path)
+        .filter(population_q(indicator.population))
+        .filter(indicator.denominator_q())
     )
     if part == NUMERATOR:
-        rows = rows.filter(state__in=indicator.states)
+        rows = rows.filter(indicator.numerator_q())
     return rows
 
 
 def drill_enterprises(area: Area, period: Quarter, indicator: Indicator, part: str = NUMERATOR):
-    """The enterprises in a quarter's figure, annotated with their stored ``state`` at the quarter's end."""
+    """The enterprises in a quarter's figure, annotated with their stored ``state`` and ``effective`` (有效覆盖)
+    at the quarter's end."""
     states = drill_states(area, period, indicator, part)
-    stored_state = EnterpriseState.objects.filter(period=period, enterprise=OuterRef("pk")).values("state")
+    stored = EnterpriseState.objects.filter(period=period, enterprise=OuterRef("pk"))
     return (
         Enterprise.objects.filter(pk__in=states.values("enterprise_id"))
         .select_related("area")
-        .annotate(state=Subquery(stored_state[:1]))
+        .annotate(
+            state=Subquery(stored.values("state")[:1]), effective=Subquery(stored.values("effective")[:1])
+        )
     )
 
 
 def drill_live(area: Area, on: dt.date, indicator: Indicator, part: str = NUMERATOR):
-    """The same drill-through for any date, computed live."""
+    """The same drill-through for any date, computed live (units annotated with their ``coverage``)."""
     qs = (
         Enterprise.objects.in_area(area)
         .operating_on(on)
@@ -51,8 +57,12 @@ def drill_live(area: Area, on: dt.date, indicator: Indicator, part: str = NUMERA
         .filter(population_q(indicator.population, above_scale_field="is_above_scale"))
         .select_related("area")
     )
-    if part == NUMERATOR:
-        qs = qs.filter(coverage__in=indicator.states)
+    if indicator.effective_only:
+        qs = qs.filter(indicator.denominator_q(state="coverage"))
+        if part == NUMERATOR:  # the units of the denominator with no unmet condition
+            qs = qs.filter(pk__in=sorted(effective_units(on, qs.values_list("pk", "coverage"))))
+    elif part == NUMERATOR:
+        qs = qs.filter(indicator.numerator_q(state="coverage"))
     return qs
 
 

@@ -122,14 +122,14 @@ def figures_changed() -> None:
 
 def live_figure(area: Area, on: dt.date, indicator: Indicator) -> Figure:
     """An as-of answer for any date, computed from the records with the same engine."""
-    breakdown = coverage_on(area, on)[indicator.population]
+    numerator, denominator, breakdown = coverage_on(area, on)[indicator.population].fraction(indicator)
     return Figure(
         area=area,
         indicator=indicator,
         as_of=on,
         period=None,
-        numerator=breakdown.count(indicator.states),
-        denominator=breakdown.total,
+        numerator=numerator,
+        denominator=denominator,
         breakdown=breakdown,
         members=members_on(area, on),
     )

@@ -34,6 +34,7 @@ from ..models import (
 )
 from .coverage import (
     AreaTree,
+    Breakdown,
     employed_member_counts,
     enterprise_states_on,
     member_figures_by_organization,
@@ -42,6 +43,7 @@ from .coverage import (
     roll_up_states,
     unit_counts,
 )
+from .effective import covered_areas
 from .figures import figures_changed
 
 logger = logging.getLogger(__name__)
@@ -192,6 +194,10 @@ def recompute_period(
         area_ids = None  # a quarter never computed in full: the subtree sums need every area's rows first
     if area_ids is None:
         people = True
+    if area_ids is not None and people:
+        # A change of members or of an organisation moves the effective coverage (reports.engine.effective) of
+        # the units its organisations cover, wherever those sit: their areas are recomputed too.
+        area_ids = set(area_ids) | covered_areas(period.last_day, tree.subtree_ids(area_ids))
     if area_ids is None:
         scope_ids, figure_area_ids = None, set(tree.ids())
     else:
@@ -223,7 +229,8 @@ def _plan_for_index_probes() -> None:
 
 
 def _sync_enterprise_states(q: _Pass) -> Written:
-    """Each operating enterprise's state at the quarter's end, with the members employed there."""
+    """Each operating enterprise's state (and effective coverage) at the quarter's end, with the members employed
+    there."""
     desired = {
         pk: {
             "enterprise_id": pk,
@@ -232,10 +239,11 @@ def _sync_enterprise_states(q: _Pass) -> Written:
             "category": category,
             "above_scale": above_scale,
             "state": state,
+            "effective": effective,
             "party_members": 0,
             "full_members": 0,
         }
-        for pk, area_id, category, above_scale, state in enterprise_states_on(
+        for pk, area_id, category, above_scale, state, effective in enterprise_states_on(
             q.on, q.scoped(Enterprise.objects)
         )
     }
@@ -244,7 +252,7 @@ def _sync_enterprise_states(q: _Pass) -> Written:
     for pk, (party_members, full_members) in employed.items():
         if pk in desired:
             desired[pk].update(party_members=party_members, full_members=full_members)
-    fields = ("area_id", "category", "above_scale", "state", "party_members", "full_members")
+    fields = ("area_id", "category", "above_scale", "state", "effective", "party_members", "full_members")
     return _sync_scoped(EnterpriseState, "enterprise_id", q.period, q.scope_ids, desired, fields)
 
 
@@ -273,22 +281,23 @@ def _sync_indicator_snapshots(q: _Pass) -> Written:
     """Indicator snapshots of every affected area: the scope's states counted per area first (StateDirect), then
     every affected subtree summed from the stored per-area rows."""
     written = Written()
-    state_key = ("area_id", "category", "above_scale", "state")
+    state_key = ("area_id", "category", "above_scale", "state", "effective")
     grouped = (
         q.scoped(EnterpriseState.objects.filter(period=q.period))
         .values_list(*state_key)
         .annotate(n=Count("pk"))
     )
     desired = {
-        (area_id, category, above_scale, state): {
+        (area_id, category, above_scale, state, effective): {
             "area_id": area_id,
             "period": q.period,
             "category": category,
             "above_scale": above_scale,
             "state": state,
+            "effective": effective,
             "n": n,
         }
-        for area_id, category, above_scale, state, n in grouped.order_by()
+        for area_id, category, above_scale, state, effective, n in grouped.order_by()
     }
     stored = _stored(q.scoped(StateDirect.objects.filter(period=q.period)), state_key, ("n",))
     written.add(_sync(StateDirect, stored, desired, ("n",)))
@@ -301,16 +310,16 @@ def _sync_indicator_snapshots(q: _Pass) -> Written:
     desired = {}
     for indicator in Indicator.objects.valid_on(q.on):
         for area_id in q.figure_area_ids:
-            breakdown = counts.get(area_id, {}).get(indicator.population)
-            values = breakdown.as_dict() if breakdown else {"single": 0, "joint": 0, "work": 0, "none": 0}
+            breakdown = counts.get(area_id, {}).get(indicator.population) or Breakdown()
+            numerator, denominator, shown = breakdown.fraction(indicator)
             desired[(indicator.pk, area_id)] = {
                 "indicator_id": indicator.pk,
                 "area_id": area_id,
                 "period": q.period,
                 "as_of": q.on,
-                "numerator": sum(values[s] for s in indicator.states),
-                "denominator": sum(values.values()),
-                **values,
+                "numerator": numerator,
+                "denominator": denominator,
+                **shown.as_dict(),
             }
     fields = ("as_of", "numerator", "denominator", "single", "joint", "work", "none")
     stored = _stored(

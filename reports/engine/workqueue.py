@@ -19,6 +19,7 @@ from typing import Any
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, FilteredRelation, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from members.duties import overdue_q, queue_rows
 from members.models import Applicant
 from orgs.choices import OrgKind, Setup
 from orgs.models import PartyOrganization
@@ -37,6 +38,7 @@ from ..models import EnterpriseState, is_computed
 from .development import BEHIND_PLAN_TWO_YEARS, plan_rows, ready_for_candidacy_q
 
 ENTERPRISE, ORGANIZATION, APPLICANT, AREA = "enterprise", "organization", "applicant", "area"
+TASK = "task"  # (task, instructor) pairs of 重点工作任务 (members.duties.queue_rows)
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class WorkRule:
     code: str
     title: Any
     hint: Any
-    kind: str  # ENTERPRISE, ORGANIZATION, APPLICANT or AREA: which rows, and which list template renders them
+    kind: str  # ENTERPRISE, ORGANIZATION, APPLICANT, AREA or TASK: which rows, and which list template renders them
     condition: Callable[[dt.date], Q]
 
 
@@ -148,6 +150,13 @@ RULES: tuple[WorkRule, ...] = (
         ORGANIZATION,
         lambda on: Q(term_ends_on__lte=on + dt.timedelta(days=TERM_WARNING_DAYS)),
     ),
+    WorkRule(
+        "instructor-tasks-overdue",
+        _("指导员任务逾期"),
+        _("重点工作任务已过完成期限、指导员尚未登记完成（每名指导员的每项任务计一条），应督促完成并登记。"),
+        TASK,
+        overdue_q,
+    ),
 )
 
 
@@ -178,7 +187,7 @@ class WorkQueue:
     """Every rule applied to one area's rows (live or stored) as of ``on``."""
 
     on: dt.date
-    rows: dict[str, QuerySet]  # ENTERPRISE / ORGANIZATION / APPLICANT / AREA → the rows the rules filter
+    rows: dict[str, QuerySet]  # ENTERPRISE / ORGANIZATION / APPLICANT / AREA / TASK → the rows to filter
     stored: bool
     # Rows to count, where cheaper than ``rows`` (default: ``rows``).
     counted: dict[str, QuerySet] | None = None
@@ -246,7 +255,12 @@ def work_queue(area: Area, on: dt.date) -> WorkQueue:
     )
     return WorkQueue(
         on,
-        {ENTERPRISE: enterprises, ORGANIZATION: organizations, **development_rows(area, on)},
+        {
+            ENTERPRISE: enterprises,
+            ORGANIZATION: organizations,
+            **development_rows(area, on),
+            TASK: queue_rows(area),
+        },
         stored=False,
     )
 
@@ -288,7 +302,12 @@ def stored_work_queue(area: Area, period: Quarter) -> WorkQueue:
     )
     return WorkQueue(
         period.last_day,
-        {ENTERPRISE: enterprises, ORGANIZATION: organizations, **development_rows(area, period.last_day)},
+        {
+            ENTERPRISE: enterprises,
+            ORGANIZATION: organizations,
+            **development_rows(area, period.last_day),
+            TASK: queue_rows(area),  # dated records (due, done): asked live as of the last day
+        },
         stored=True,
         counted={ENTERPRISE: states},
     )

@@ -56,6 +56,9 @@ class QuarterlyReport:
     reconciliation: list = field(default_factory=list)  # 上报数字核对: closing.reported.ReconciliationRow
     narrative: str = ""
     extra: dict = field(default_factory=dict)
+    # 有效覆盖 of 规上 firms (None where the indicators are not defined or not computed for the quarter).
+    effective_org: Figure | None = None
+    effective_work: Figure | None = None
 
     @property
     def as_of(self) -> dt.date:
@@ -68,6 +71,19 @@ class QuarterlyReport:
     @property
     def scope_word(self) -> str:
         return SCOPE_WORDS.get(self.area.kind, "全区")
+
+    @property
+    def figures(self) -> list[Figure]:
+        """The figure table (page and workbook): each effective rate next to its plain one."""
+        rows = (
+            self.headline,
+            self.effective_org,
+            self.single,
+            self.work,
+            self.effective_work,
+            self.social_org,
+        )
+        return [f for f in rows if f is not None]
 
 
 def _indicator(population: str, numerator: str) -> Indicator:
@@ -121,6 +137,12 @@ def build_quarterly_report(area: Area, period: Quarter) -> QuarterlyReport:
         development=quarter_development(area, period),
         bridge=quarter_bridge(area, period, org),
         reconciliation=reconciliation(area, period),
+        effective_org=_figure_or_none(
+            area, period, _indicator(Population.ABOVE_SCALE, Numerator.EFFECTIVE_ORG)
+        ),
+        effective_work=_figure_or_none(
+            area, period, _indicator(Population.ABOVE_SCALE, Numerator.EFFECTIVE_WORK)
+        ),
     )
     report.narrative = render_to_string("reports/quarterly_narrative.txt", {"report": report}).strip()
     return report
@@ -130,8 +152,7 @@ def quarterly_context(report: QuarterlyReport) -> dict:
     """What the report templates need besides the report: the figure table and the sub-area chart."""
 
     rows = [{**row, "label": row["area"].name} for row in report.sub_areas]
-    figures = [f for f in (report.headline, report.single, report.work, report.social_org) if f is not None]
-    return {"report": report, "figures": figures, "sub_area_chart": bar_chart(rows)}
+    return {"report": report, "figures": report.figures, "sub_area_chart": bar_chart(rows)}
 
 
 def render_quarterly_document(report: QuarterlyReport) -> str:

@@ -153,16 +153,15 @@ def _summary_sheet(wb: Workbook, report: QuarterlyReport, heading: Heading) -> N
             page.text(sentence.strip())
     page.append([])
     page.header("指标", "分子", "分母", "比率")
-    for figure in (report.headline, report.single, report.work, report.social_org):
-        if figure is not None:
-            page.append(
-                [
-                    _cell(summary, figure.indicator.name, alignment=WRAP),
-                    figure.numerator,
-                    figure.denominator,
-                    _percent(summary, figure.percent),
-                ]
-            )
+    for figure in report.figures:
+        page.append(
+            [
+                _cell(summary, figure.indicator.name, alignment=WRAP),
+                figure.numerator,
+                figure.denominator,
+                _percent(summary, figure.percent),
+            ]
+        )
     page.append(["党员总数", report.members.total])
     if report.development is not None:
         _development_block(page, report.development)

@@ -12,7 +12,17 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db.models import F
 
-from members.models import Employment, Member, Membership, Mobility
+from members.models import (
+    Employment,
+    EnterpriseRequest,
+    InstructorTask,
+    InstructorVisit,
+    Member,
+    Membership,
+    Mobility,
+    TaskCompletion,
+    TaskRecipient,
+)
 from reports.engine.recompute import recompute
 from reports.models import (
     EnterpriseState,
@@ -64,6 +74,10 @@ def fresh_content_types():
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see tests/test_concurrency.py
 def test_migrating_the_demo_to_dated_history_leaves_every_stored_figure_identical(fresh_content_types):
     call_command("loaddata", "demo", verbosity=0)
+    # Migrating back to 0004 drops the instructors' work (its tables came later), and with it the visits the
+    # effective-coverage figures count: start without it, so only the member history is in question here.
+    for model in (TaskCompletion, TaskRecipient, InstructorTask, EnterpriseRequest, InstructorVisit):
+        model.objects.all().delete()
     recompute()
     before = stored_figures()
     assert sum(len(rows) for rows in before.values()) > 1000

@@ -123,7 +123,7 @@ def test_unauthenticated_is_401(world):
 
 def test_indicators_series_and_drill(api, world):
     indicators = api.get("/api/v1/coverage/indicators/").json()
-    assert indicators["count"] == 12
+    assert indicators["count"] == 14  # 12 plain + 2 有效覆盖 (issue 15)
     assert [i["code"] for i in indicators["results"] if i["is_headline"]] == ["org-coverage-above-scale"]
     series = api.get("/api/v1/coverage/series/", {"area": "Z"}).json()
     assert [(p["period"], p["numerator"], p["denominator"]) for p in series["results"]] == [

@@ -278,7 +278,7 @@ def test_identity_on_the_demo_data(demo):
     areas = [demo, *Area.objects.filter(kind="park").order_by("code")]
     assert len(areas) == 5
     indicators = list(Indicator.objects.all())
-    assert len(indicators) == 12
+    assert len(indicators) == 14  # 12 plain and 2 of 有效覆盖 (issue 15)
     moved = 0
     for period in (Q2, Q3):
         for area in areas:
@@ -296,6 +296,10 @@ def test_identity_on_the_demo_data(demo):
                     assert x.numerator + x.denominator > 0, where
                     if x.reason in DENOMINATOR_REASONS:
                         assert len(x.enterprise_ids) == x.denominator, where
+                    elif indicator.effective_only:
+                        # Its denominator counts some states only: a coverage reason can move a unit in or out.
+                        assert max(x.numerator, x.denominator) <= len(x.enterprise_ids), where
+                        assert len(x.enterprise_ids) <= x.numerator + x.denominator, where
                     elif x.reason != "other":
                         assert (len(x.enterprise_ids), x.denominator) == (x.numerator, 0), where
                 moved += len(on_lines)

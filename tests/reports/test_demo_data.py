@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from members.choices import COLLEGE_OR_ABOVE, MembershipStart
@@ -19,11 +19,16 @@ from members.models import (
     Applicant,
     DevelopmentPlan,
     Employment,
+    EnterpriseRequest,
     Instructor,
     InstructorAssignment,
+    InstructorTask,
+    InstructorVisit,
     Member,
     Membership,
     Mobility,
+    TaskCompletion,
+    TaskRecipient,
 )
 from members.rules import (
     advance_errors,
@@ -64,6 +69,11 @@ ROWS = {
     "members.instructorassignment": 12,
     "members.developmentplan": 15,
     "members.applicant": 96,
+    "members.instructorvisit": 132,
+    "members.enterpriserequest": 65,
+    "members.instructortask": 44,
+    "members.taskrecipient": 88,
+    "members.taskcompletion": 83,
 }
 
 pytestmark = pytest.mark.django_db
@@ -390,6 +400,94 @@ def test_development_plans_and_the_two_year_rule(demo):
     assert activists_ready(demo, Q3).count() == 9
 
 
+Q3_DAYS = (dt.date(2025, 7, 1), Q3)
+WORK_FIRST, WORK_LAST = dt.date(2024, 1, 1), dt.date(2026, 9, 30)  # the instructors' work records' range
+
+
+def test_instructor_work_counts(demo):
+    """指导员工作 (issue 15): what the dashboard shows of the instructors' work, exact so it cannot vanish."""
+    visits = InstructorVisit.objects.all()
+    assert visits.count() == 132
+    assert Counter(visits.values_list("kind", flat=True)) == {
+        "visit": 85,
+        "training": 19,
+        "guidance": 15,
+        "other": 13,
+    }
+    in_q3 = visits.filter(visited_on__range=Q3_DAYS)
+    assert in_q3.count() == 10
+    assert in_q3.values("enterprise").distinct().count() == 8  # of the 12 firms assigned in 2025Q3
+    # About 80 % of the firm-quarters an assignment holds (2024Q1–2026Q3) see a visit: 101 of 125.
+    firm_quarters = {(v.enterprise_id, v.visited_on.year, (v.visited_on.month - 1) // 3) for v in visits}
+    assert len(firm_quarters) == 101
+    # 天昌重工装备 set up its branch on 2025-09-10 after a year of 指导组建.
+    founded = PartyOrganization.objects.get(founded_on=dt.date(2025, 9, 10))
+    firm = founded.enterprises_on(Q3).get()
+    assert list(
+        visits.filter(enterprise=firm, visited_on__year=2025)
+        .order_by("visited_on")
+        .values_list("kind", flat=True)
+    ) == ["guidance", "guidance", "guidance"]
+
+    requests = EnterpriseRequest.objects.all()
+    assert requests.count() == 65
+    assert requests.filter(received_on__range=Q3_DAYS).count() == 5
+    open_on_q3 = requests.filter(received_on__lte=Q3).filter(Q(closed_on=None) | Q(closed_on__gt=Q3))
+    assert open_on_q3.count() == 3
+    assert requests.filter(closed_on=None).count() == 4
+    closed = [(r.closed_on - r.received_on).days for r in requests.exclude(closed_on=None)]
+    assert (sum(days <= 30 for days in closed), sum(days > 30 for days in closed)) == (58, 3)
+
+    tasks = InstructorTask.objects.all()
+    assert tasks.count() == 44
+    assert Counter(tasks.values_list("area__code", flat=True)) == {f"KFQ-P0{k}": 11 for k in range(1, 5)}
+    assert Counter(t.published_on.year for t in tasks) == {2024: 16, 2025: 16, 2026: 12}
+    # Each park task goes to the park's two instructors; 83 of the 88 reported done, 9 of them late.
+    assert TaskRecipient.objects.count() == 88
+    completions = TaskCompletion.objects.all()
+    assert completions.count() == 83
+    assert completions.filter(done_on__gt=F("task__due_on")).count() == 9
+    not_done_by_q3 = TaskRecipient.objects.filter(task__due_on__lt=Q3).exclude(
+        Exists(completions.filter(task=OuterRef("task"), instructor=OuterRef("instructor"), done_on__lte=Q3))
+    )
+    assert not_done_by_q3.count() == 4  # overdue on 2025-09-30
+
+
+def test_instructor_work_keeps_the_rules(demo):
+    """A visit by the instructor assigned to the firm that day; requests closed on or after receipt; completions
+    only by the instructors of the task's area; nothing before 2024 or after 2026Q3 (so never in the future)."""
+    assigned = list(InstructorAssignment.objects.all())
+
+    def holds(instructor_id, enterprise_id, on):
+        return any(
+            a.instructor_id == instructor_id and a.enterprise_id == enterprise_id and a.holds_on(on)
+            for a in assigned
+        )
+
+    for visit in InstructorVisit.objects.all():
+        visit.full_clean()
+        assert WORK_FIRST <= visit.visited_on <= WORK_LAST
+        assert holds(visit.instructor_id, visit.enterprise_id, visit.visited_on), visit
+    for request in EnterpriseRequest.objects.all():
+        request.full_clean()
+        assert WORK_FIRST <= request.received_on <= WORK_LAST
+        assert request.closed_on is None or request.received_on <= request.closed_on <= WORK_LAST
+        assert bool(request.result) == bool(request.closed_on)
+        assert holds(request.instructor_id, request.enterprise_id, request.received_on), request
+    for task in InstructorTask.objects.select_related("area"):
+        task.full_clean()
+        assert WORK_FIRST <= task.published_on <= task.due_on <= WORK_LAST
+    for recipient in TaskRecipient.objects.select_related("task__area", "instructor__area"):
+        recipient.full_clean()
+        assert recipient.instructor.area.path.startswith(recipient.task.area.path), recipient
+    for completion in TaskCompletion.objects.select_related("task__area", "instructor__area"):
+        completion.full_clean()
+        assert completion.instructor.area.path.startswith(completion.task.area.path), completion
+        assert TaskRecipient.objects.filter(task=completion.task, instructor=completion.instructor).exists()
+        assert completion.task.published_on <= completion.done_on <= WORK_LAST
+    assert timezone.localdate() > WORK_LAST  # today is later: no record is in the future
+
+
 def test_build_demo_on_an_empty_database_gives_the_same_figures():
     counts = build_demo()
     assert counts == {
@@ -406,6 +504,11 @@ def test_build_demo_on_an_empty_database_gives_the_same_figures():
         "assignments": 12,
         "development_plans": 15,
         "applicants": 96,
+        "visits": 132,
+        "requests": 65,
+        "tasks": 44,
+        "task_recipients": 88,
+        "task_completions": 83,
     }
     zone = Area.objects.get(code="KFQ")
     assert figures(zone, Q3) == EXPECTED[Q3]

@@ -275,7 +275,10 @@ def test_list_query_count_does_not_grow_with_the_page(api, staff, django_assert_
     assert len(results) == 30
     # Each row still has its own stored figure (the 2025Q3 rows first, ordered by indicator position).
     assert results[0]["computed"] == {"numerator": 1, "denominator": 3}
-    assert [r["computed"] for r in results if r["period"] == "2025Q1"] == [None] * 6
+    # 2025Q3's and 2025Q2's rows, then the first of 2025Q1 (never computed).
+    assert [r["computed"] for r in results if r["period"] == "2025Q1"] == [None] * (
+        30 - 2 * Indicator.objects.count()
+    )
 
 
 def test_recording_is_audited_with_the_caller(api, staff):
@@ -301,7 +304,7 @@ def test_reconciliation_of_a_quarter(world, staff):
     assert [r.indicator.code for r in rows] == list(
         Indicator.objects.order_by("position", "code").values_list("code", flat=True)
     )
-    assert len(rows) == 12
+    assert len(rows) == 14  # 12 plain indicators and 2 of 有效覆盖 (issue 15)
     by_code = {r.indicator.code: r for r in rows}
     org, work, single = by_code[ORG], by_code[WORK], by_code[SINGLE]
     assert (org.reported, org.computed, org.matches, org.numerator_difference, org.status) == (
@@ -475,7 +478,7 @@ def test_quarterly_workbook_has_the_reconciliation_sheet(client, staff):
         "是否一致",
     )
     by_name = {row[0]: row for row in rows[2:]}
-    assert len(by_name) == 12
+    assert len(by_name) == 14
     org = by_name["党组织覆盖率（规模以上非公企业）"]
     assert (org[1], org[2], org[4], org[5], org[7], org[8], org[9]) == (1, 3, 1, 3, "一致", 0, 0)
     work = by_name["党的工作覆盖率（规模以上非公企业）"]

@@ -31,6 +31,11 @@ DUMPED = (
     "members.InstructorAssignment",
     "members.DevelopmentPlan",
     "members.Applicant",
+    "members.InstructorVisit",
+    "members.EnterpriseRequest",
+    "members.InstructorTask",
+    "members.TaskRecipient",
+    "members.TaskCompletion",
 )
 FLUSHED_APPS = ("registry", "orgs", "members")
 
