@@ -320,7 +320,7 @@ def generate(sizes: Sizes, *, seed: int = 20251, on: dt.date = dt.date(2025, 9, 
         counts["instructors"] = w.write(
             Instructor,
             (
-                (i, f"指导员{i}", "组织部", i % 3 == 0, "", leaves[i % len(leaves)], None, now, now)
+                (i, f"指导员{i}", "组织部", i % 3 == 0, "", leaves[i % len(leaves)], None, None, now, now)
                 for i in range(1, n_instructors + 1)
             ),
         )
